@@ -1,0 +1,136 @@
+import {
+  defaultPolicies,
+  type PolicyName,
+  policyEnvPrefix,
+  policyEnvVariables,
+  policyNames,
+} from '@runner/retry';
+
+/** One environment variable `loadConfig` reads. */
+export interface EnvVariable {
+  readonly name: string;
+  readonly description: string;
+  /** What an unset variable means, as it would be written in `.env`; absent when unset means "none". */
+  readonly default?: string;
+  /** Its value must never be logged or shown in an error. */
+  readonly secret: boolean;
+}
+
+/** Defaults shared by `loadConfig` and the variable list, so the documentation cannot drift from the code. */
+export const configDefaults = {
+  redisUrl: 'redis://127.0.0.1:6379',
+  logLevel: 'info',
+  githubApiUrl: 'https://api.github.com',
+  // Ollama Turbo's OpenAI-compatible endpoint; its native API lives at /api.
+  llmBaseUrl: 'https://ollama.com/v1',
+  llmModel: 'glm-4.6',
+} as const;
+
+const policyPurpose: Record<PolicyName, string> = {
+  llm: 'each call to the LLM API (request level)',
+  githubToken: 'each request for a GitHub App installation token (request level)',
+  githubTools: 'each GitHub API call an agent tool makes (tool level)',
+  job: 'requeues of a whole job through BullMQ (job level)',
+};
+
+// Keyed by the variable's suffix, which @runner/retry derives from the policy field's name.
+const fieldPurpose: Record<string, string> = {
+  MAX_RETRIES: 'Retries after the first attempt (5 allows 6 attempts)',
+  INITIAL_DELAY_MS: 'Delay before the first retry in ms, before jitter',
+  MAX_DELAY_MS: 'Cap on one backoff delay in ms, and the longest server hint waited out in-process',
+  TIMEOUT_MS: 'Time limit of one attempt in ms',
+};
+
+/** `MAX_RETRIES` → `maxRetries`, the `RetryPolicy` field the variable overrides. */
+function fieldOf(suffix: string): string {
+  return suffix.toLowerCase().replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+// Derived from @runner/retry's own list, so a field it adds appears here (and in the .env.example test).
+function retryVariables(): EnvVariable[] {
+  return policyEnvVariables().map((name) => {
+    const policy = policyNames.find((candidate) => name.startsWith(policyEnvPrefix(candidate)));
+    if (policy === undefined) throw new Error(`${name} belongs to no retry policy`);
+    const suffix = name.slice(policyEnvPrefix(policy).length);
+    const value: unknown = (defaultPolicies[policy] as unknown as Record<string, unknown>)[fieldOf(suffix)];
+    const description = `${fieldPurpose[suffix] ?? suffix}; policy ${policy}: ${policyPurpose[policy]}`;
+    return value === undefined
+      ? { name, description: `${description}; none by default`, secret: false }
+      : { name, description, default: String(value), secret: false };
+  });
+}
+
+/** Every variable `loadConfig` reads, in `.env.example` order; a test keeps that file complete. */
+export const envVariables: readonly EnvVariable[] = [
+  {
+    name: 'REDIS_URL',
+    description:
+      'Redis for the job queue and shared retry state; rediss:// for TLS, redis://:<password>@host for AUTH',
+    default: configDefaults.redisUrl,
+    secret: false,
+  },
+  {
+    name: 'LOG_LEVEL',
+    description: 'fatal, error, warn, info, debug, trace or silent',
+    default: configDefaults.logLevel,
+    secret: false,
+  },
+  {
+    name: 'GITHUB_APP_ID',
+    description: 'The numeric App ID from the GitHub App settings page; required by the worker',
+    secret: false,
+  },
+  {
+    name: 'GITHUB_APP_PRIVATE_KEY',
+    description:
+      'The App private key in PEM form; one line with \\n escapes is fine. Set this or GITHUB_APP_PRIVATE_KEY_PATH',
+    secret: true,
+  },
+  {
+    name: 'GITHUB_APP_PRIVATE_KEY_PATH',
+    description: 'Path of the .pem file holding the App private key, instead of GITHUB_APP_PRIVATE_KEY',
+    secret: false,
+  },
+  {
+    name: 'GITHUB_WEBHOOK_SECRET',
+    description: 'The webhook secret set on the GitHub App; required by the webhook intake',
+    secret: true,
+  },
+  {
+    name: 'GITHUB_APP_SLUG',
+    description: 'The App slug, as in https://github.com/apps/<slug>; required by the webhook intake',
+    secret: false,
+  },
+  {
+    name: 'GITHUB_API_URL',
+    description: 'GitHub REST API base; https://<host>/api/v3 for GitHub Enterprise Server',
+    default: configDefaults.githubApiUrl,
+    secret: false,
+  },
+  {
+    name: 'LLM_BASE_URL',
+    description: 'Base URL of any OpenAI-compatible API, e.g. http://127.0.0.1:11434/v1 for a local Ollama',
+    default: configDefaults.llmBaseUrl,
+    secret: false,
+  },
+  {
+    name: 'LLM_API_KEY',
+    description: 'API key for LLM_BASE_URL; leave empty for endpoints that need none, such as a local Ollama',
+    secret: true,
+  },
+  {
+    name: 'LLM_MODEL',
+    description: 'Model name as the endpoint lists it',
+    default: configDefaults.llmModel,
+    secret: false,
+  },
+  {
+    name: 'OLLAMA_API_URL',
+    description:
+      "Older name for LLM_BASE_URL; a path ending in /api (Ollama's native API) is read as /v1 (its OpenAI-compatible one)",
+    secret: false,
+  },
+  { name: 'OLLAMA_API_KEY', description: 'Older name for LLM_API_KEY', secret: true },
+  { name: 'OLLAMA_MODEL', description: 'Older name for LLM_MODEL', secret: false },
+  ...retryVariables(),
+];

@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { PolicyConfigError, type PolicyName, type RetryPolicy, resolvePolicies } from '@runner/retry';
+import { ConfigError } from './config-error.ts';
+import { configDefaults } from './env-variables.ts';
+import { privateKeyFileRule, privateKeyRule } from './private-key.ts';
+import {
+  characters,
+  checkValue,
+  type Env,
+  presentValue,
+  readAliased,
+  readVariable,
+} from './read-variable.ts';
+import { missingProblem, requirements } from './requirements.ts';
+import type { ConfigNeed, RunnerConfig } from './runner-config.ts';
+import {
+  appIdRule,
+  appSlugRule,
+  githubApiUrlRule,
+  llmApiKeyRule,
+  llmBaseUrlRule,
+  llmModelRule,
+  logLevelRule,
+  redisUrlRule,
+  webhookSecretRule,
+} from './value-rules.ts';
+
+export interface LoadConfigOptions {
+  /** The groups the calling app cannot run without; each adds "is required" problems for what is missing. */
+  needs?: readonly ConfigNeed[];
+  /** Reads GITHUB_APP_PRIVATE_KEY_PATH; `fs.readFileSync(path, 'utf8')` unless a test swaps it. */
+  readFile?: (path: string) => string;
+}
+
+/**
+ * Reads and checks the whole environment: the one place any app reads `process.env`. Does not load
+ * `.env` files; the apps do that before calling it.
+ * @param env the variables, `process.env` by default; empty or blank values count as unset.
+ * @throws ConfigError listing every problem found, never just the first; secrets are never quoted.
+ * @example
+ * const config = loadConfig(process.env, { needs: ['githubApp', 'llm'] });
+ */
+export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): RunnerConfig {
+  const problems: string[] = [];
+
+  const redisUrl = readVariable(env, 'REDIS_URL', redisUrlRule, problems);
+  const logLevel = readVariable(env, 'LOG_LEVEL', logLevelRule, problems);
+  const apiUrl = readVariable(env, 'GITHUB_API_URL', githubApiUrlRule, problems);
+  const appId = readVariable(env, 'GITHUB_APP_ID', appIdRule, problems);
+  const privateKey = readPrivateKey(env, options.readFile ?? readUtf8, problems);
+  const webhookSecret = readVariable(env, 'GITHUB_WEBHOOK_SECRET', webhookSecretRule, problems);
+  const appSlug = readVariable(env, 'GITHUB_APP_SLUG', appSlugRule, problems);
+  const baseUrl = readAliased(
+    env,
+    'LLM_BASE_URL',
+    'OLLAMA_API_URL',
+    llmBaseUrlRule,
+    problems,
+    openAiCompatibleOllamaUrl,
+  );
+  const apiKey = readAliased(env, 'LLM_API_KEY', 'OLLAMA_API_KEY', llmApiKeyRule, problems);
+  const model = readAliased(env, 'LLM_MODEL', 'OLLAMA_MODEL', llmModelRule, problems);
+  const retry = readRetryPolicies(env, problems);
+
+  for (const need of new Set(options.needs)) {
+    for (const requirement of requirements[need]) {
+      // A set but malformed variable already has its own problem; "required" would mislead.
+      if (requirement.names.every((name) => presentValue(env, name) === undefined)) {
+        problems.push(missingProblem(need, requirement));
+      }
+    }
+  }
+
+  // `retry` is undefined only when its problems were recorded.
+  if (problems.length > 0 || retry === undefined) throw new ConfigError(problems);
+  return {
+    redisUrl: redisUrl ?? configDefaults.redisUrl,
+    logLevel: logLevel ?? configDefaults.logLevel,
+    github: { apiUrl: apiUrl ?? configDefaults.githubApiUrl, appId, privateKey, webhookSecret, appSlug },
+    llm: { baseUrl: baseUrl ?? configDefaults.llmBaseUrl, apiKey, model: model ?? configDefaults.llmModel },
+    retry,
+  };
+}
+
+function readUtf8(path: string): string {
+  return readFileSync(path, 'utf8');
+}
+
+/**
+ * The design notes set `OLLAMA_API_URL=https://ollama.com/api`, Ollama's native API; the LLM client
+ * speaks the OpenAI-compatible API, which Ollama serves at `/v1`. So under the old name, a path ending in
+ * `/api` means `/v1`. `LLM_BASE_URL` is taken as written.
+ */
+function openAiCompatibleOllamaUrl(url: string): string {
+  return url.replace(/\/api$/, '/v1');
+}
+
+function readPrivateKey(
+  env: Env,
+  readFile: (path: string) => string,
+  problems: string[],
+): string | undefined {
+  const inline = readVariable(env, 'GITHUB_APP_PRIVATE_KEY', privateKeyRule, problems);
+  const path = presentValue(env, 'GITHUB_APP_PRIVATE_KEY_PATH')?.trim();
+  const fromFile = path === undefined ? undefined : readPrivateKeyFile(path, readFile, problems);
+  // Both are still checked above, so one run reports everything wrong with either.
+  if (path !== undefined && presentValue(env, 'GITHUB_APP_PRIVATE_KEY') !== undefined) {
+    problems.push(
+      'GITHUB_APP_PRIVATE_KEY_PATH: set only one of GITHUB_APP_PRIVATE_KEY and GITHUB_APP_PRIVATE_KEY_PATH (the key itself, or the path of its .pem file); both are set',
+    );
+    return undefined;
+  }
+  return inline ?? fromFile;
+}
+
+function readPrivateKeyFile(
+  path: string,
+  readFile: (path: string) => string,
+  problems: string[],
+): string | undefined {
+  const expected = `GITHUB_APP_PRIVATE_KEY_PATH: expected ${privateKeyFileRule.expects}; got ${JSON.stringify(path)}`;
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    problems.push(`${expected}, which cannot be read (${readErrorReason(error)})`);
+    return undefined;
+  }
+  const checked = checkValue(privateKeyFileRule, text);
+  if (checked.ok) return checked.value;
+  // The file's contents are as secret as the variable's would be: describe them, never quote them.
+  problems.push(`${expected}, a file of ${characters(text.length)} that ${checked.defect}`);
+  return undefined;
+}
+
+/** Node's code (ENOENT, EACCES, EISDIR) is the useful part; its message would only repeat the path. */
+function readErrorReason(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
+    return error.code;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function readRetryPolicies(env: Env, problems: string[]): Record<PolicyName, RetryPolicy> | undefined {
+  try {
+    return resolvePolicies(env);
+  } catch (error) {
+    if (!(error instanceof PolicyConfigError)) throw error;
+    problems.push(...error.problems);
+    return undefined;
+  }
+}

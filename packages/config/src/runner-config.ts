@@ -1,0 +1,40 @@
+import type { PolicyName, RetryPolicy } from '@runner/retry';
+
+/** Pino's levels, so apps can pass `logLevel` straight to their logger. */
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export type LogLevel = (typeof logLevels)[number];
+
+/**
+ * A group of variables an app cannot start without. `llm` requires nothing (a local Ollama needs no
+ * key) and exists so an app can say what it uses; set LLM variables are checked whether needed or not.
+ */
+export type ConfigNeed = 'githubApp' | 'webhooks' | 'llm';
+
+/** Everything the apps read from the environment, checked and with defaults filled in. */
+export interface RunnerConfig {
+  /** `redis://` or `rediss://` URL for BullMQ and shared retry state. */
+  redisUrl: string;
+  logLevel: LogLevel;
+  github: {
+    /** REST API base without a trailing slash: `https://api.github.com`, or `https://<host>/api/v3` on GHES. */
+    apiUrl: string;
+    /** Numeric App ID as a string; present when `needs` included `githubApp`. */
+    appId: string | undefined;
+    /** PEM text with real newlines; present when `needs` included `githubApp`. */
+    privateKey: string | undefined;
+    /** Present when `needs` included `webhooks`. */
+    webhookSecret: string | undefined;
+    /** The App's slug, as in `https://github.com/apps/<slug>`; present when `needs` included `webhooks`. */
+    appSlug: string | undefined;
+  };
+  llm: {
+    /** Base URL of an OpenAI-compatible API, without a trailing slash, e.g. `https://ollama.com/v1`. */
+    baseUrl: string;
+    /** Absent for endpoints that need no key, such as a local Ollama. */
+    apiKey: string | undefined;
+    model: string;
+  };
+  /** The named retry policies with their `RETRY_*` overrides applied. */
+  retry: Record<PolicyName, RetryPolicy>;
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { type LogLevel, logLevels } from './runner-config.ts';
+import type { ValueRule } from './value-rule.ts';
+
+/** Clients join paths onto these URLs; a trailing slash would give `//repos/...`. */
+function withoutTrailingSlashes(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+/**
+ * URLs may carry credentials (`redis://:password@host`), so a problem quotes one with everything
+ * before the `@` masked.
+ */
+export function maskUserinfo(raw: string): string {
+  return raw.replace(/^(\s*[^:/?#\s]+:\/\/)[^/?#]*@/, '$1***@');
+}
+
+// `hostname: /./` rejects host-less URLs such as `redis:foo`, which the URL parser accepts.
+const httpUrl = z.url({ protocol: z.regexes.httpProtocol, hostname: /./ }).transform(withoutTrailingSlashes);
+
+export const redisUrlRule: ValueRule<string> = {
+  schema: z.url({ protocol: /^rediss?$/, hostname: /./ }),
+  expects: 'a redis:// URL such as redis://127.0.0.1:6379 (rediss:// for TLS)',
+  secret: false,
+  show: maskUserinfo,
+};
+
+export const logLevelRule: ValueRule<LogLevel> = {
+  schema: z.string().trim().toLowerCase().pipe(z.enum(logLevels)),
+  expects: `one of ${logLevels.join(', ')}`,
+  secret: false,
+};
+
+export const githubApiUrlRule: ValueRule<string> = {
+  schema: httpUrl,
+  expects:
+    'an http:// or https:// URL: https://api.github.com, or https://<host>/api/v3 for GitHub Enterprise Server',
+  secret: false,
+  show: maskUserinfo,
+};
+
+export const appIdRule: ValueRule<string> = {
+  schema: z
+    .string()
+    .trim()
+    .regex(/^[1-9][0-9]*$/),
+  expects:
+    'a positive whole number: the "App ID" on the GitHub App\'s settings page (Settings → Developer settings → GitHub Apps → Edit), not its Client ID',
+  secret: false,
+};
+
+export const appSlugRule: ValueRule<string> = {
+  schema: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9]+(?:-+[a-z0-9]+)*$/),
+  expects:
+    "the App's slug: lowercase letters, digits and hyphens, the last part of https://github.com/apps/<slug> (not the display name, not the bot login)",
+  secret: false,
+};
+
+// Kept verbatim, not trimmed: it is the HMAC key, and GitHub signs with exactly what was typed into it.
+export const webhookSecretRule: ValueRule<string> = {
+  schema: z.string(),
+  expects: "the webhook secret entered on the GitHub App's settings page",
+  secret: true,
+};
+
+export const llmBaseUrlRule: ValueRule<string> = {
+  schema: httpUrl,
+  expects:
+    'the http:// or https:// base URL of an OpenAI-compatible API, e.g. https://ollama.com/v1 or http://127.0.0.1:11434/v1 for a local Ollama',
+  secret: false,
+  show: maskUserinfo,
+};
+
+// It travels in an Authorization header, where whitespace inside breaks the request.
+export const llmApiKeyRule: ValueRule<string> = {
+  schema: z
+    .string()
+    .trim()
+    .refine((key) => !/\s/.test(key), 'contains whitespace'),
+  expects: 'an API key without spaces (for Ollama Turbo, create one at https://ollama.com/settings/keys)',
+  secret: true,
+};
+
+export const llmModelRule: ValueRule<string> = {
+  schema: z.string().trim().regex(/^\S+$/),
+  expects: 'a model name without spaces, as the endpoint lists it, e.g. glm-4.6 or gpt-oss:120b',
+  secret: false,
+};

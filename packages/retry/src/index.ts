@@ -1,0 +1,49 @@
+export { type BackoffOptions, backoffDelayMs, exponentialCapMs, type Jitter } from './backoff.ts';
+export {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  defaultCircuitBreakerOptions,
+  type FailureRateOptions,
+} from './circuit-breaker.ts';
+export {
+  type CircuitSnapshot,
+  type CircuitState,
+  type CircuitStore,
+  InMemoryCircuitStore,
+} from './circuit-store.ts';
+export { type Classification, classifyError } from './classify-error.ts';
+export { type Clock, type Sleep, sleep, systemClock } from './clock.ts';
+export {
+  AttemptTimeoutError,
+  CircuitOpenError,
+  DeadlineExceededError,
+  formatSeconds,
+  isRetryError,
+  NotRetryableError,
+  RetriesExhaustedError,
+  RetryAfterTooLongError,
+  RetryError,
+  type RetryErrorCode,
+  type RetryErrorDetails,
+} from './errors.ts';
+export { type HeadersLike, readHeader } from './headers.ts';
+export { type Logger, silentLogger } from './logger.ts';
+export {
+  defaultPolicies,
+  PolicyConfigError,
+  type PolicyName,
+  policyEnvPrefix,
+  policyEnvVariables,
+  policyNames,
+  type RetryPolicy,
+  resolvePolicies,
+} from './policies.ts';
+export { type Random, seededRandom } from './random.ts';
+export { defaultRequestSpacerOptions, RequestSpacer, type RequestSpacerOptions } from './request-spacer.ts';
+export { parseRetryHint, type RetryHint, type RetryHintSource } from './retry-after.ts';
+export {
+  defaultRetryOptions,
+  type RetryEvent,
+  type RetryOptions,
+  retryWithBackoff,
+} from './retry-with-backoff.ts';

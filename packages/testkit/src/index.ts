@@ -1,0 +1,47 @@
+export { chatCompletion, type FakeToolCall } from './chat-completion.ts';
+export {
+  defaultFakeUpstreamOptions,
+  defaultWaitForRequestsOptions,
+  type FakeUpstream,
+  FakeUpstreamClosedError,
+  type FakeUpstreamOptions,
+  InvalidScriptError,
+  type RouteScript,
+  startFakeUpstream,
+  type UpstreamScript,
+  type WaitForRequestsOptions,
+  WaitForRequestsTimeoutError,
+} from './fake-upstream.ts';
+export {
+  type DelayStep,
+  defaultReplyOptions,
+  errorBody,
+  type HangStep,
+  malformedJsonBody,
+  type RateLimitedOptions,
+  type ResetMidBodyStep,
+  type ResetStep,
+  type RespondStep,
+  reply,
+  type Step,
+  type StepFunction,
+  type StepHeaders,
+} from './fake-upstream-steps.ts';
+export { findFreePort, NoFreePortError } from './free-port.ts';
+export { StepNestingError } from './perform-step.ts';
+export type { RecordedRequest } from './recorded-request.ts';
+export {
+  InvalidRedisUrlError,
+  RedisPortTakenError,
+  RedisServerNotFoundError,
+  RedisServerStartError,
+  redisInstallHint,
+} from './redis-errors.ts';
+export {
+  defaultRedisServerOptions,
+  type RedisHandle,
+  type StartRedisOptions,
+  startRedis,
+} from './redis-server.ts';
+export { InvalidRouteError } from './route-matcher.ts';
+export { uniquePrefix } from './unique-prefix.ts';
