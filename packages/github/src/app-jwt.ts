@@ -38,12 +38,14 @@ export function normalizePrivateKey(privateKey: string): string {
 
 /**
  * Signs an App JWT with `universal-github-app-jwt`, the function `@octokit/auth-app` calls for
- * `auth({ type: 'app' })`: RS256, `iat` = now − 30 s (margin for clock drift), `exp` = `iat` + 600 s
- * (GitHub's 10-minute maximum), `iss` = the app id exactly as given (a string stays a string).
+ * `auth({ type: 'app' })`: RS256, `iss` = the app id exactly as given (a string stays a string).
+ * That library puts `iat` 30 s before the `now` it is given and `exp` 600 s after `iat`; GitHub's docs
+ * advise `iat` 60 s in the past against clock drift, so we hand it a `now` 30 s early:
+ * `iat` = now − 60 s, `exp` = now + 540 s, within GitHub's 10-minute maximum.
  * `nowSeconds` includes any correction for GitHub's clock.
  */
 export async function signAppJwt(appId: string, pkcs8Pem: string, nowSeconds: number): Promise<string> {
-  const { token } = await githubAppJwt({ id: appId, privateKey: pkcs8Pem, now: nowSeconds });
+  const { token } = await githubAppJwt({ id: appId, privateKey: pkcs8Pem, now: nowSeconds - 30 });
   return token;
 }
 
