@@ -1,9 +1,28 @@
 // The README's first command. Runs the runner's resilience against local fake upstreams that inject
 // faults on a script, and prints what each layer does about them. Grows with the product: the job and
 // tool levels join it as they land (docs/architecture.md).
+
+import { generateKeyPairSync } from 'node:crypto';
+import {
+  createInstallationOctokit,
+  createIssueTools,
+  InstallationTokens,
+  RedisToolResultStore,
+} from '@runner/github';
 import { type ChatResult, LlmClient, type LlmError } from '@runner/llm';
 import { CircuitBreaker, type Logger, type RetryPolicy } from '@runner/retry';
-import { chatCompletion, type FakeUpstream, reply, type Step, startFakeUpstream } from '@runner/testkit';
+import {
+  chatCompletion,
+  type FakeUpstream,
+  fakeGitHubRoutes,
+  githubReply,
+  reply,
+  type Step,
+  startFakeGitHub,
+  startFakeUpstream,
+  startRedis,
+} from '@runner/testkit';
+import { Redis } from 'ioredis';
 
 const route = 'POST /v1/chat/completions';
 const t0 = performance.now();
@@ -110,5 +129,54 @@ await scene('Layer 1: a bad API key (401) is not retried', [reply.status(401), o
 });
 
 console.log(
-  `\nDone in ${((performance.now() - t0) / 1000).toFixed(1)}s. Next to join this demo: tool-level retries on GitHub and job-level requeues in BullMQ.`,
+  '\n== Layer 2: comment_on_issue meets a rate limit (403, reset in 1 s), then a 502 after GitHub stored the comment',
+);
+{
+  const redisServer = await startRedis();
+  const redis = new Redis(redisServer.url);
+  const github = await startFakeGitHub({
+    faults: {
+      [fakeGitHubRoutes.createComment]: [
+        githubReply.primaryRateLimit({ resetInSeconds: 1 }),
+        { afterHandling: reply.status(502) },
+      ],
+    },
+  });
+  try {
+    // A throwaway App key: the fake GitHub accepts any JWT, but the client signs a real one.
+    const { privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    const tokens = new InstallationTokens({ appId: '123456', privateKey, baseUrl: github.url, logger });
+    const octokit = createInstallationOctokit({ tokens, installationId: 1, logger });
+    const tools = createIssueTools({
+      octokit,
+      issue: { owner: 'octo-org', repo: 'octo-repo', number: 1 },
+      jobId: 'demo-job',
+      results: new RedisToolResultStore(redis, { prefix: `demo:${Date.now()}` }),
+      logger,
+    });
+    const comment = tools.find((tool) => tool.definition.function.name === 'comment_on_issue');
+    const args = JSON.stringify({
+      body: 'Thanks for the report! The crash comes from a missing config file.',
+    });
+    const result = await comment?.run(args, 0);
+    console.log(`${stamp()}   result: ${result}`);
+    const rerun = await comment?.run(args, 0);
+    console.log(`${stamp()}   run again by a requeued job: ${rerun} (recorded, no request)`);
+    const posted = github.comments('octo-org', 'octo-repo', 1).filter((c) => c.user.type === 'Bot');
+    console.log(
+      `${stamp()}   the fake GitHub saw ${github.requestsTo(fakeGitHubRoutes.createComment).length} POSTs and holds ${posted.length} comment from the app`,
+    );
+  } finally {
+    await github.close();
+    redis.disconnect();
+    await redisServer.stop();
+  }
+}
+
+console.log(
+  `\nDone in ${((performance.now() - t0) / 1000).toFixed(1)}s. Next to join this demo: job-level requeues in BullMQ.`,
 );

@@ -13,9 +13,13 @@ export type GitHubErrorCode =
   | 'invalid_private_key'
   /** A 2xx from the token endpoint without a usable `token` and `expires_at`. */
   | 'invalid_token_response'
+  /** A 2xx whose body was cut off mid-stream: the answer was lost, the action may have happened. */
+  | 'truncated_response'
+  /** The arguments a model gave a tool do not match its schema; nothing was sent. */
+  | 'invalid_tool_arguments'
   | RetryErrorCode;
 
-/** Where in the three layers the error was raised: `request` (token client) or `tool` (planned). */
+/** Where in the three layers the error was raised: `request` (token client) or `tool` (the agent's tools). */
 export type GitHubLayer = 'request' | 'tool';
 
 export interface GitHubErrorDetails {

@@ -9,7 +9,9 @@ import {
   silentLogger,
   systemClock,
 } from '@runner/retry';
+import { GitHubError } from './errors.ts';
 import { defaultInstallationTokensOptions, type InstallationTokens } from './installation-tokens.ts';
+import { MutationQueue, mutatingMethods } from './mutation-queue.ts';
 import { redactSecret } from './redact.ts';
 
 /** `@octokit/core` with `octokit.rest.*` (issues.get, issues.listComments, ...). No retry or throttling plugin. */
@@ -30,6 +32,11 @@ export interface InstallationOctokitOptions {
   propagationWindowMs?: number;
   /** The wait before the n-th such retry is n × this. Default 1 000 ms. */
   propagationDelayMs?: number;
+  /**
+   * Serialises and spaces this installation's mutating requests (one at a time, ≥ 1 s apart). Share one
+   * per process, so that every Octokit for an installation waits in the same line. Default: one of its own.
+   */
+  mutations?: MutationQueue;
   /** Must be the token client's clock: the window is measured from the token's `createdAt`. */
   clock?: Clock;
   sleep?: Sleep;
@@ -76,16 +83,21 @@ export function createInstallationOctokit(options: InstallationOctokitOptions): 
     };
   }
   const octokit = new GitHubOctokit(octokitOptions);
+  const mutations = options.mutations ?? new MutationQueue({ clock, sleep });
 
   octokit.hook.wrap('request', async (request, requestOptions) => {
     const signal = requestOptions.request?.signal;
     const minted = await tokens.getInstallationToken(installationId, signal === undefined ? {} : { signal });
     requestOptions.headers.authorization = `token ${minted.token}`;
 
+    const send = mutatingMethods.has(requestOptions.method.toUpperCase())
+      ? () => mutations.run(installationId, async () => request(requestOptions), signal)
+      : async () => request(requestOptions);
+
     for (let retries = 1; ; retries++) {
       const sinceMintMs = clock.now() - minted.createdAt.getTime();
       try {
-        return await request(requestOptions);
+        return rejectTruncated(await send());
       } catch (error) {
         redactSecret(error, minted.token);
         if ((error as { status?: unknown } | null)?.status !== 401) throw error;
@@ -115,4 +127,27 @@ export function createInstallationOctokit(options: InstallationOctokitOptions): 
     };
   };
   return octokit;
+}
+
+/**
+ * `@octokit/request` 10 resolves a 2xx whose body was cut off mid-stream as success with `data: ""`
+ * (seen against a server that reset the connection halfway through a 201). A cut-off answer is never a
+ * success: it is a lost response, retryable, and for a POST an ambiguous one (the write may have happened).
+ */
+function rejectTruncated<R extends { status: number; data: unknown; headers: Record<string, unknown> }>(
+  response: R,
+): R {
+  const declaredLength = Number(response.headers['content-length'] ?? Number.NaN);
+  const isJson = String(response.headers['content-type'] ?? '').includes('json');
+  if (response.status !== 204 && response.data === '' && (isJson || declaredLength > 0)) {
+    throw new GitHubError(`GitHub's HTTP ${response.status} response was cut off before its body arrived`, {
+      code: 'truncated_response',
+      retryable: true,
+      reason: 'truncated response',
+      layer: 'tool',
+      target: 'github',
+      status: response.status,
+    });
+  }
+  return response;
 }

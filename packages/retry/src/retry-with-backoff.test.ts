@@ -247,6 +247,20 @@ describe('retryWithBackoff (fake timers)', () => {
     expect(error).toBe(open);
   });
 
+  it('lets a layer word its own retry line', async () => {
+    const { logger, lines } = recordingLogger();
+    const { fn } = scripted([httpError(429)]);
+    await settle(
+      retryWithBackoff(fn, {
+        ...fixed,
+        maxRetries: 3,
+        logger,
+        describeRetry: (e) => `[Attempt ${e.attempt - 1}/${e.maxAttempts}] rate limited, ${e.delayMs} ms`,
+      }),
+    );
+    expect(lines[0]?.message).toBe('[Attempt 1/4] rate limited, 1000 ms');
+  });
+
   it('lets a client refine the classification and the caller veto retries', async () => {
     const quota = Object.assign(httpError(429), { code: 'insufficient_quota' });
     const { fn, startedAtMs } = scripted([quota]);

@@ -51,6 +51,8 @@ export interface RetryOptions extends Partial<RetryPolicy> {
   shouldRetry?: (error: unknown, classification: Classification) => boolean;
   onRetry?: (event: RetryEvent) => void;
   logger?: Logger;
+  /** The log line for a retry. Default: `Retrying in 1.0s (attempt 2/6) after HTTP 429`. */
+  describeRetry?: (event: RetryEvent) => string;
   /** For log fields and events: `request`, `tool`, `job`. */
   layer?: string;
   /** For log fields and events: `llm`, `github`, ... */
@@ -175,7 +177,7 @@ export async function retryWithBackoff<T>(
         status: c.status,
         reason: c.reason,
       },
-      `Retrying in ${formatSeconds(delayMs)} (attempt ${event.attempt}/${maxAttempts}) after ${c.reason}`,
+      (options.describeRetry ?? describeRetry)(event),
     );
     notify(options.onRetry, event, logger);
     await sleep(delayMs, options.signal);
@@ -230,6 +232,11 @@ async function runAttempt<T>(
   } finally {
     for (const cleanup of cleanups) cleanup();
   }
+}
+
+/** The default retry log line, for people: `Retrying in 1.0s (attempt 2/6) after HTTP 429`. */
+export function describeRetry(event: RetryEvent): string {
+  return `Retrying in ${formatSeconds(event.delayMs)} (attempt ${event.attempt}/${event.maxAttempts}) after ${event.reason}`;
 }
 
 function resolvePolicy(options: RetryOptions): RetryPolicy {

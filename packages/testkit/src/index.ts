@@ -1,5 +1,25 @@
 export { chatCompletion, type FakeToolCall } from './chat-completion.ts';
 export {
+  type AfterHandlingFault,
+  defaultFakeGitHubOptions,
+  type FakeGitHub,
+  type FakeGitHubOptions,
+  type FaultStep,
+  startFakeGitHub,
+  UnknownFakeGitHubRouteError,
+} from './fake-github.ts';
+export { type FakeGitHubRoute, fakeGitHubLimits, fakeGitHubRoutes } from './fake-github-handlers.ts';
+export {
+  defaultFakeCommenter,
+  defaultFakeIssues,
+  type FakeCommentSeed,
+  type FakeGitHubComment,
+  type FakeGitHubIssue,
+  type FakeGitHubUser,
+  type FakeIssueSeed,
+  firstFakeCommentId,
+} from './fake-github-state.ts';
+export {
   defaultFakeUpstreamOptions,
   defaultWaitForRequestsOptions,
   type FakeUpstream,
@@ -28,6 +48,13 @@ export {
   type StepHeaders,
 } from './fake-upstream-steps.ts';
 export { findFreePort, NoFreePortError } from './free-port.ts';
+export {
+  defaultGitHubReplyOptions,
+  githubMessages,
+  githubReply,
+  type PrimaryRateLimitOptions,
+  type SecondaryRateLimitOptions,
+} from './github-reply.ts';
 export { StepNestingError } from './perform-step.ts';
 export type { RecordedRequest } from './recorded-request.ts';
 export {
