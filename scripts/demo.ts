@@ -1,182 +1,161 @@
-// The README's first command. Runs the runner's resilience against local fake upstreams that inject
-// faults on a script, and prints what each layer does about them. Grows with the product: the job and
-// tool levels join it as they land (docs/architecture.md).
-
-import { generateKeyPairSync } from 'node:crypto';
+// The README's first command: the whole runner on one machine, against a private redis-server and fake
+// GitHub and LLM servers on loopback that inject faults on a script, so that every layer retries once:
+//   layer 1: the LLM answers 429 with Retry-After: 1 (waited out, then retried)
+//   layer 2: GitHub stores the comment but a proxy answers 502 (retried; the comment's marker is found,
+//            so it is not posted twice)
+//   layer 3: GitHub's issue API is down for longer than the tool level retries (the job is requeued)
+// The same apps run against real GitHub and a real LLM when the environment says so (README).
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { loadConfig } from '@runner/config';
+import { createAgentQueue, formatTimeline, RetryTracker } from '@runner/queue';
 import {
-  createInstallationOctokit,
-  createIssueTools,
-  InstallationTokens,
-  RedisToolResultStore,
-} from '@runner/github';
-import { type ChatResult, LlmClient, type LlmError } from '@runner/llm';
-import { CircuitBreaker, type Logger, type RetryPolicy } from '@runner/retry';
-import {
-  chatCompletion,
-  type FakeUpstream,
   fakeGitHubRoutes,
-  githubReply,
   reply,
-  type Step,
   startFakeGitHub,
   startFakeUpstream,
   startRedis,
+  triageModel,
 } from '@runner/testkit';
+import { type IntakeLogger, signBody, startIntake } from '@runner/webhooks';
+import { startWorker } from '@runner/worker';
+import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 
-const route = 'POST /v1/chat/completions';
 const t0 = performance.now();
 const stamp = () => `T+${((performance.now() - t0) / 1000).toFixed(2)}s`.padEnd(9);
+const say = (text: string) => console.log(`${stamp()} ${text}`);
 
-/** People read the message; the fields are what pino would carry for machines. */
-const logger: Logger = {
-  debug: () => {},
-  info: (fields, message) => print(fields, message),
-  warn: (fields, message) => print(fields, message),
-  error: (fields, message) => print(fields, message),
-};
-function print(fields: Record<string, unknown>, message: string) {
-  const where = fields.layer ? `[${String(fields.layer)}/${String(fields.target)}] ` : '';
-  console.log(`${stamp()}   ${where}${message}`);
+/** Log records for people: the message, and where it comes from. Fields stay what pino would carry. */
+function consoleLogger(bindings: Record<string, unknown> = {}): IntakeLogger {
+  const print = (level: string) => (fields: Record<string, unknown>, message: string) => {
+    const all = { ...bindings, ...fields };
+    if (level === 'debug') return;
+    const where = all.layer
+      ? `[${String(all.layer)}${all.target ? `/${String(all.target)}` : ''}]`
+      : `[${String(all.app ?? 'runner')}]`;
+    console.log(`${stamp()}   ${where} ${message}`);
+  };
+  return {
+    debug: print('debug'),
+    info: print('info'),
+    warn: print('warn'),
+    error: print('error'),
+    child: (more) => consoleLogger({ ...bindings, ...more }),
+  };
 }
 
-async function scene(
-  title: string,
-  steps: Step[],
-  run: (client: LlmClient, upstream: FakeUpstream) => Promise<void>,
-  policy?: RetryPolicy,
-) {
-  console.log(`\n== ${title}`);
-  const upstream = await startFakeUpstream({ [route]: steps });
-  try {
-    const client = new LlmClient({
-      baseUrl: `${upstream.url}/v1`,
-      apiKey: 'demo-key',
-      model: 'glm-4.6',
-      logger,
-      ...(policy ? { policy } : {}),
-      breaker: new CircuitBreaker({ name: 'llm:demo', failureThreshold: 5, cooldownMs: 30_000 }),
-    });
-    await run(client, upstream);
-    const seen = upstream.requests.map((r) => `+${(r.receivedAtMs / 1000).toFixed(2)}s`);
-    console.log(
-      `${stamp()}   the fake LLM saw ${upstream.requests.length} request(s), at ${seen.join(', ')} from its start`,
-    );
-  } finally {
-    await upstream.close();
-  }
-}
-
-function said(result: ChatResult) {
-  return `"${result.message.content}" after ${result.attempts} attempt(s), ${result.usage?.totalTokens ?? 0} tokens`;
-}
-
-const ok = reply.json(200, chatCompletion('Thanks for the report! I had a look at the stack trace.'));
-const quick: RetryPolicy = {
-  maxRetries: 5,
-  initialDelayMs: 250,
-  maxDelayMs: 4_000,
-  multiplier: 2,
-  jitter: 'full',
-  timeoutMs: 1_000,
-};
-
-await scene(
-  'Layer 1: the LLM answers 429 with Retry-After: 1, then 200 (the llm policy: 5 retries, 1-60 s)',
-  [reply.rateLimited({ retryAfterSeconds: 1 }), ok],
-  async (client) => {
-    const result = await client.chat({ messages: [{ role: 'user', content: 'Summarise issue #1' }] });
-    console.log(`${stamp()}   answer: ${said(result)}`);
+say('Starting a private redis-server, a fake GitHub and a fake OpenAI-compatible LLM on loopback');
+const redisServer = await startRedis({ forcePrivate: true });
+const github = await startFakeGitHub({
+  faults: {
+    // An outage of GitHub's issue API, longer than the tool level's retries: the job level takes over.
+    [fakeGitHubRoutes.getIssue]: [reply.status(503), reply.status(503), reply.status(503)],
+    // GitHub stores the comment, but the answer is lost behind a 502.
+    [fakeGitHubRoutes.createComment]: [{ afterHandling: reply.status(502) }],
   },
-);
-
-await scene(
-  'Layer 1: a storm of 503, 429, 502, a hang and a reset mid-response, then 200 (jittered backoff from 250 ms, 1 s timeout)',
-  [
-    reply.status(503),
-    reply.rateLimited({}),
-    reply.status(502),
-    reply.hang(),
-    reply.resetMidBody({ body: chatCompletion('cut off') }),
-    ok,
-  ],
-  async (client) => {
-    const result = await client.chat({ messages: [{ role: 'user', content: 'Summarise issue #2' }] });
-    console.log(`${stamp()}   answer: ${said(result)}`);
-  },
-  quick,
-);
-
-await scene(
-  'Layer 1: an outage (always 503); the circuit opens after 5 failures and later calls fail fast',
-  [reply.status(503)],
-  async (client) => {
-    for (let call = 1; call <= 3; call++) {
-      const error = (await client
-        .chat({ messages: [{ role: 'user', content: `call ${call}` }] })
-        .catch((e: unknown) => e)) as LlmError;
-      console.log(`${stamp()}   call ${call} failed: ${error.message} (retryable later: ${error.retryable})`);
-    }
-  },
-  { ...quick, maxRetries: 2 },
-);
-
-await scene('Layer 1: a bad API key (401) is not retried', [reply.status(401), ok], async (client) => {
-  const error = (await client
-    .chat({ messages: [{ role: 'user', content: 'hi' }] })
-    .catch((e: unknown) => e)) as LlmError;
-  console.log(`${stamp()}   failed at once: ${error.message}`);
+});
+const llm = await startFakeUpstream({
+  'POST /v1/chat/completions': [reply.rateLimited({ retryAfterSeconds: 1 }), triageModel()],
 });
 
-console.log(
-  '\n== Layer 2: comment_on_issue meets a rate limit (403, reset in 1 s), then a 502 after GitHub stored the comment',
+const { privateKey } = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+});
+const webhookSecret = randomUUID();
+const config = loadConfig(
+  {
+    REDIS_URL: redisServer.url,
+    QUEUE_PREFIX: 'demo',
+    WEBHOOKS_PORT: '0',
+    GITHUB_APP_ID: '123456',
+    GITHUB_APP_PRIVATE_KEY: privateKey,
+    GITHUB_WEBHOOK_SECRET: webhookSecret,
+    GITHUB_APP_SLUG: 'runner-app',
+    GITHUB_API_URL: github.url,
+    LLM_BASE_URL: `${llm.url}/v1`,
+    LLM_API_KEY: 'demo-key',
+    // Two tool-level retries instead of three, to keep the demo short; every other number is the default.
+    RETRY_GITHUB_TOOLS_MAX_RETRIES: '2',
+  },
+  { needs: ['githubApp', 'webhooks'] },
 );
-{
-  const redisServer = await startRedis();
-  const redis = new Redis(redisServer.url);
-  const github = await startFakeGitHub({
-    faults: {
-      [fakeGitHubRoutes.createComment]: [
-        githubReply.primaryRateLimit({ resetInSeconds: 1 }),
-        { afterHandling: reply.status(502) },
-      ],
+
+const logger = consoleLogger();
+const intake = await startIntake(config, logger.child({ app: 'webhooks' }), { host: '127.0.0.1' });
+const worker = await startWorker(config, { logger: logger.child({ app: 'worker' }) });
+const connection = { url: config.redisUrl, maxRetriesPerRequest: null };
+const queue = createAgentQueue({ connection, prefix: config.queue.prefix });
+const events = new QueueEvents('agent-jobs', { connection, prefix: config.queue.prefix });
+await events.waitUntilReady();
+
+const deliveryId = randomUUID();
+const body = JSON.stringify({
+  action: 'opened',
+  issue: {
+    number: 1,
+    title: 'Crash on start',
+    body: 'Stack trace: ...',
+    user: { login: 'octocat', type: 'User' },
+  },
+  repository: { name: 'octo-repo', full_name: 'octo-org/octo-repo', owner: { login: 'octo-org' } },
+  sender: { login: 'octocat', type: 'User' },
+  installation: { id: 42 },
+});
+/** POSTs the delivery to the intake as GitHub would: signed with the webhook secret. */
+const deliver = () =>
+  fetch(`${intake.url}/webhooks`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'issues',
+      'x-github-delivery': deliveryId,
+      'x-hub-signature-256': signBody(body, webhookSecret),
     },
+    body,
   });
-  try {
-    // A throwaway App key: the fake GitHub accepts any JWT, but the client signs a real one.
-    const { privateKey } = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-    });
-    const tokens = new InstallationTokens({ appId: '123456', privateKey, baseUrl: github.url, logger });
-    const octokit = createInstallationOctokit({ tokens, installationId: 1, logger });
-    const tools = createIssueTools({
-      octokit,
-      issue: { owner: 'octo-org', repo: 'octo-repo', number: 1 },
-      jobId: 'demo-job',
-      results: new RedisToolResultStore(redis, { prefix: `demo:${Date.now()}` }),
-      logger,
-    });
-    const comment = tools.find((tool) => tool.definition.function.name === 'comment_on_issue');
-    const args = JSON.stringify({
-      body: 'Thanks for the report! The crash comes from a missing config file.',
-    });
-    const result = await comment?.run(args, 0);
-    console.log(`${stamp()}   result: ${result}`);
-    const rerun = await comment?.run(args, 0);
-    console.log(`${stamp()}   run again by a requeued job: ${rerun} (recorded, no request)`);
-    const posted = github.comments('octo-org', 'octo-repo', 1).filter((c) => c.user.type === 'Bot');
-    console.log(
-      `${stamp()}   the fake GitHub saw ${github.requestsTo(fakeGitHubRoutes.createComment).length} POSTs and holds ${posted.length} comment from the app`,
-    );
-  } finally {
-    await github.close();
-    redis.disconnect();
-    await redisServer.stop();
-  }
+say(`GitHub sends a signed issues.opened webhook (delivery ${deliveryId})`);
+const response = await deliver();
+say(`The intake answered ${response.status} ${(await response.text()).trim()}`);
+const redelivered = await deliver();
+say(`GitHub redelivers it; the intake answers ${redelivered.status} ${(await redelivered.text()).trim()}`);
+
+const job = await queue.getJob(deliveryId);
+let exitCode = 0;
+try {
+  await job?.waitUntilFinished(events, 120_000);
+  say('The job completed');
+} catch (error) {
+  exitCode = 1;
+  say(`The job failed: ${(error as Error).message}`);
 }
 
+const redis = new Redis(config.redisUrl);
+const record = await new RetryTracker(redis, config.queue.prefix).read(deliveryId);
+const comments = github.comments('octo-org', 'octo-repo', 1).filter((c) => c.user.type === 'Bot');
+const finished = await queue.getJob(deliveryId);
+console.log('\nSummary');
 console.log(
-  `\nDone in ${((performance.now() - t0) / 1000).toFixed(1)}s. Next to join this demo: job-level requeues in BullMQ.`,
+  `  job ${deliveryId}: ${await finished?.getState()}, ${finished?.attemptsStarted} runs, ${record.retryCount} requeue(s)`,
 );
+console.log(
+  `  comments by the app on octo-org/octo-repo#1: ${comments.length} (POSTs that reached GitHub: ${github.requestsTo(fakeGitHubRoutes.createComment).length})`,
+);
+console.log(`  requests: LLM ${llm.requests.length}, GitHub ${github.requests.length}`);
+console.log(
+  `\nRetry timeline of job ${deliveryId}, as kept in Redis (${config.queue.prefix}:job:retry:${deliveryId})`,
+);
+for (const line of formatTimeline(record.timeline)) console.log(`  ${line}`);
+if (comments.length !== 1) exitCode = 1;
+
+redis.disconnect();
+await worker.close(5_000);
+await intake.close();
+await events.close();
+await queue.close();
+await llm.close();
+await github.close();
+await redisServer.stop();
+console.log(`\nDone in ${((performance.now() - t0) / 1000).toFixed(1)}s.`);
+process.exit(exitCode);

@@ -24,6 +24,16 @@ export const configDefaults = {
   // Ollama Turbo's OpenAI-compatible endpoint; its native API lives at /api.
   llmBaseUrl: 'https://ollama.com/v1',
   llmModel: 'glm-4.6',
+  queuePrefix: 'runner',
+  workerConcurrency: 4,
+  workerShutdownGraceMs: 30_000,
+  workerLockDurationMs: 30_000,
+  workerStalledIntervalMs: 30_000,
+  jobDeadlineMs: 15 * 60_000,
+  agentMaxTurns: 8,
+  webhooksPort: 3000,
+  // GitHub caps webhook payloads at 25 MB.
+  webhookMaxBodyBytes: 25 * 1024 * 1024,
 } as const;
 
 const policyPurpose: Record<PolicyName, string> = {
@@ -132,5 +142,61 @@ export const envVariables: readonly EnvVariable[] = [
   },
   { name: 'OLLAMA_API_KEY', description: 'Older name for LLM_API_KEY', secret: true },
   { name: 'OLLAMA_MODEL', description: 'Older name for LLM_MODEL', secret: false },
+  {
+    name: 'QUEUE_PREFIX',
+    description: 'Prefix of every Redis key of the queue; {runner} keeps them in one Redis Cluster slot',
+    default: configDefaults.queuePrefix,
+    secret: false,
+  },
+  {
+    name: 'WORKER_CONCURRENCY',
+    description: 'Jobs one worker process runs at once',
+    default: String(configDefaults.workerConcurrency),
+    secret: false,
+  },
+  {
+    name: 'WORKER_SHUTDOWN_GRACE_MS',
+    description: 'On SIGTERM, how long active jobs may take to finish before the worker closes anyway, in ms',
+    default: String(configDefaults.workerShutdownGraceMs),
+    secret: false,
+  },
+  {
+    name: 'WORKER_LOCK_DURATION_MS',
+    description:
+      "How long a job's lock lasts without renewal; a worker silent for this long is taken for dead, in ms",
+    default: String(configDefaults.workerLockDurationMs),
+    secret: false,
+  },
+  {
+    name: 'WORKER_STALLED_INTERVAL_MS',
+    description: 'How often workers look for jobs whose worker died, to put them back in the queue, in ms',
+    default: String(configDefaults.workerStalledIntervalMs),
+    secret: false,
+  },
+  {
+    name: 'JOB_DEADLINE_MS',
+    description:
+      'Most time a job may work in all its runs together; every inner retry respects what is left, in ms',
+    default: String(configDefaults.jobDeadlineMs),
+    secret: false,
+  },
+  {
+    name: 'AGENT_MAX_TURNS',
+    description: 'Most model turns in one agent run',
+    default: String(configDefaults.agentMaxTurns),
+    secret: false,
+  },
+  {
+    name: 'WEBHOOKS_PORT',
+    description: 'Port of the webhook intake (POST /webhooks, GET /healthz, GET /readyz)',
+    default: String(configDefaults.webhooksPort),
+    secret: false,
+  },
+  {
+    name: 'WEBHOOK_MAX_BODY_BYTES',
+    description: "Largest webhook body accepted, in bytes (GitHub's own cap is 25 MB); larger ones get 413",
+    default: String(configDefaults.webhookMaxBodyBytes),
+    secret: false,
+  },
   ...retryVariables(),
 ];

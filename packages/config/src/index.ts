@@ -1,5 +1,6 @@
 export { ConfigError } from './config-error.ts';
-export { type EnvVariable, envVariables } from './env-variables.ts';
+export { withDotEnv } from './dot-env.ts';
+export { configDefaults, type EnvVariable, envVariables } from './env-variables.ts';
 export { githubAppCredentials } from './github-app-credentials.ts';
 export { type LoadConfigOptions, loadConfig } from './load-config.ts';
 export { type ConfigNeed, type LogLevel, logLevels, type RunnerConfig } from './runner-config.ts';

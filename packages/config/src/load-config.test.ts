@@ -42,6 +42,11 @@ describe('loadConfig', () => {
       },
       llm: { baseUrl: 'https://ollama.com/v1', apiKey: undefined, model: 'glm-4.6' },
       retry: defaultPolicies,
+      queue: { prefix: 'runner' },
+      worker: { concurrency: 4, shutdownGraceMs: 30_000, lockDurationMs: 30_000, stalledIntervalMs: 30_000 },
+      job: { deadlineMs: 900_000 },
+      agent: { maxTurns: 8 },
+      webhooks: { port: 3000, maxBodyBytes: 26_214_400 },
     });
   });
 
@@ -85,6 +90,11 @@ describe('loadConfig', () => {
         llm: { ...defaultPolicies.llm, maxRetries: 2 },
         job: { ...defaultPolicies.job, timeoutMs: 600_000 },
       },
+      queue: { prefix: 'runner' },
+      worker: { concurrency: 4, shutdownGraceMs: 30_000, lockDurationMs: 30_000, stalledIntervalMs: 30_000 },
+      job: { deadlineMs: 900_000 },
+      agent: { maxTurns: 8 },
+      webhooks: { port: 3000, maxBodyBytes: 26_214_400 },
     });
   });
 
@@ -357,5 +367,53 @@ describe('loadConfig', () => {
     );
     loadConfig(env);
     expect([...read].sort()).toEqual(envVariables.map(({ name }) => name).sort());
+  });
+});
+
+describe('loadConfig: queue, worker, agent and intake settings', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.queue).toEqual({ prefix: 'runner' });
+    expect(config.worker).toEqual({
+      concurrency: 4,
+      shutdownGraceMs: 30_000,
+      lockDurationMs: 30_000,
+      stalledIntervalMs: 30_000,
+    });
+    expect(config.job).toEqual({ deadlineMs: 900_000 });
+    expect(config.agent).toEqual({ maxTurns: 8 });
+    expect(config.webhooks).toEqual({ port: 3000, maxBodyBytes: 26_214_400 });
+  });
+
+  it('reads them, hash-tagged prefixes included', () => {
+    const config = loadConfig({
+      QUEUE_PREFIX: '{runner}',
+      WORKER_CONCURRENCY: '10',
+      JOB_DEADLINE_MS: '60000',
+      AGENT_MAX_TURNS: '3',
+      WEBHOOKS_PORT: '8080',
+      WEBHOOK_MAX_BODY_BYTES: '1048576',
+    });
+    expect(config.queue.prefix).toBe('{runner}');
+    expect(config.worker.concurrency).toBe(10);
+    expect(config.job.deadlineMs).toBe(60_000);
+    expect(config.agent.maxTurns).toBe(3);
+    expect(config.webhooks).toEqual({ port: 8080, maxBodyBytes: 1_048_576 });
+  });
+
+  it('names each bad one with what it expects', () => {
+    let thrown: unknown;
+    try {
+      loadConfig({ WORKER_CONCURRENCY: '0', AGENT_MAX_TURNS: 'eight', QUEUE_PREFIX: 'has space' });
+    } catch (error) {
+      thrown = error;
+    }
+    const problems = (thrown as ConfigError).problems;
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toContain('WORKER_CONCURRENCY: expected a whole number from 1 to 1000');
+    expect(problems.join('\n')).toContain(
+      'AGENT_MAX_TURNS: expected a whole number from 1 to 100: model turns; got "eight"',
+    );
+    expect(problems.join('\n')).toContain('QUEUE_PREFIX: expected a Redis key prefix');
   });
 });

@@ -21,8 +21,10 @@ import {
   llmBaseUrlRule,
   llmModelRule,
   logLevelRule,
+  queuePrefixRule,
   redisUrlRule,
   webhookSecretRule,
+  wholeNumberRule,
 } from './value-rules.ts';
 
 export interface LoadConfigOptions {
@@ -61,6 +63,17 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   const apiKey = readAliased(env, 'LLM_API_KEY', 'OLLAMA_API_KEY', llmApiKeyRule, problems);
   const model = readAliased(env, 'LLM_MODEL', 'OLLAMA_MODEL', llmModelRule, problems);
   const retry = readRetryPolicies(env, problems);
+  const queuePrefix = readVariable(env, 'QUEUE_PREFIX', queuePrefixRule, problems);
+  const number = (name: string, min: number, max: number, what: string) =>
+    readVariable(env, name, wholeNumberRule(min, max, what), problems);
+  const concurrency = number('WORKER_CONCURRENCY', 1, 1_000, 'jobs one worker runs at once');
+  const shutdownGraceMs = number('WORKER_SHUTDOWN_GRACE_MS', 0, 3_600_000, 'milliseconds');
+  const lockDurationMs = number('WORKER_LOCK_DURATION_MS', 1_000, 3_600_000, 'milliseconds');
+  const stalledIntervalMs = number('WORKER_STALLED_INTERVAL_MS', 500, 3_600_000, 'milliseconds');
+  const deadlineMs = number('JOB_DEADLINE_MS', 1_000, 86_400_000, 'milliseconds');
+  const maxTurns = number('AGENT_MAX_TURNS', 1, 100, 'model turns');
+  const port = number('WEBHOOKS_PORT', 0, 65_535, 'a TCP port');
+  const maxBodyBytes = number('WEBHOOK_MAX_BODY_BYTES', 1_024, 100 * 1024 * 1024, 'bytes');
 
   for (const need of new Set(options.needs)) {
     for (const requirement of requirements[need]) {
@@ -79,6 +92,19 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     github: { apiUrl: apiUrl ?? configDefaults.githubApiUrl, appId, privateKey, webhookSecret, appSlug },
     llm: { baseUrl: baseUrl ?? configDefaults.llmBaseUrl, apiKey, model: model ?? configDefaults.llmModel },
     retry,
+    queue: { prefix: queuePrefix ?? configDefaults.queuePrefix },
+    worker: {
+      concurrency: concurrency ?? configDefaults.workerConcurrency,
+      shutdownGraceMs: shutdownGraceMs ?? configDefaults.workerShutdownGraceMs,
+      lockDurationMs: lockDurationMs ?? configDefaults.workerLockDurationMs,
+      stalledIntervalMs: stalledIntervalMs ?? configDefaults.workerStalledIntervalMs,
+    },
+    job: { deadlineMs: deadlineMs ?? configDefaults.jobDeadlineMs },
+    agent: { maxTurns: maxTurns ?? configDefaults.agentMaxTurns },
+    webhooks: {
+      port: port ?? configDefaults.webhooksPort,
+      maxBodyBytes: maxBodyBytes ?? configDefaults.webhookMaxBodyBytes,
+    },
   };
 }
 

@@ -37,4 +37,28 @@ export interface RunnerConfig {
   };
   /** The named retry policies with their `RETRY_*` overrides applied. */
   retry: Record<PolicyName, RetryPolicy>;
+  queue: {
+    /** Prefix of every Redis key of the queue (BullMQ's `prefix`). */
+    prefix: string;
+  };
+  worker: {
+    concurrency: number;
+    /** On SIGTERM, how long active jobs may take before the worker closes anyway. In ms. */
+    shutdownGraceMs: number;
+    /** BullMQ's job lock: a worker that does not renew it for this long is taken for dead. In ms. */
+    lockDurationMs: number;
+    /** How often stalled jobs (their worker died) are looked for and put back. In ms. */
+    stalledIntervalMs: number;
+  };
+  job: {
+    /** Most work time of one job across all its runs. In ms. */
+    deadlineMs: number;
+  };
+  agent: {
+    maxTurns: number;
+  };
+  webhooks: {
+    port: number;
+    maxBodyBytes: number;
+  };
 }

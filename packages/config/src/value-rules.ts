@@ -89,3 +89,27 @@ export const llmModelRule: ValueRule<string> = {
   expects: 'a model name without spaces, as the endpoint lists it, e.g. glm-4.6 or gpt-oss:120b',
   secret: false,
 };
+
+/** A whole number in [min, max]; `unit` (e.g. "milliseconds") is said in the problem. */
+export function wholeNumberRule(min: number, max: number, what: string): ValueRule<number> {
+  return {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[0-9]+$/)
+      .transform(Number)
+      .pipe(z.number().int().min(min).max(max)),
+    expects: `a whole number from ${min} to ${max}: ${what}`,
+    secret: false,
+  };
+}
+
+export const queuePrefixRule: ValueRule<string> = {
+  schema: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_:.{}-]{1,64}$/),
+  expects:
+    'a Redis key prefix of letters, digits and _ : . - { } (at most 64), e.g. runner, or {runner} to keep every queue key in one Redis Cluster slot',
+  secret: false,
+};

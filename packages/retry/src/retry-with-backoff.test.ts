@@ -91,6 +91,16 @@ describe('retryWithBackoff (fake timers)', () => {
     expect(exhausted.message).toBe('Gave up after 4 attempts (HTTP 503): HTTP 503');
   });
 
+  it('passes the last server hint on with the final error, so the job level can wait for it', async () => {
+    const { fn, startedAtMs } = scripted([
+      httpError(429, { 'retry-after': '2' }),
+      httpError(429, { 'retry-after': '3' }),
+    ]);
+    const { error } = await settle(retryWithBackoff(fn, { ...fixed, maxRetries: 1 }));
+    expect(error).toBeInstanceOf(RetriesExhaustedError);
+    expect((error as RetriesExhaustedError).retryAt?.getTime()).toBe(startedAtMs[1]! + 3_000);
+  });
+
   it('stops at once on a non-retryable error', async () => {
     const notFound = httpError(404);
     const { fn, startedAtMs } = scripted([httpError(503), notFound]);

@@ -122,7 +122,9 @@ export async function retryWithBackoff<T>(
 
     const nowMs = clock.now();
     const c = classify(error, nowMs);
-    const details = { attempts: attempt, reason: c.reason, status: c.status, cause: error };
+    // The upstream's last word on when to come back travels with the final error, for the job level.
+    const retryAt = c.retryAfterMs === undefined ? undefined : new Date(nowMs + c.retryAfterMs);
+    const details = { attempts: attempt, reason: c.reason, status: c.status, retryAt, cause: error };
     lastFailure = { error, reason: c.reason, status: c.status };
     const giveUp = (final: Error): never => {
       logger.warn({ ...fields, attempt, maxAttempts, status: c.status, reason: c.reason }, final.message);

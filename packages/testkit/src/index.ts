@@ -1,4 +1,5 @@
 export { chatCompletion, type FakeToolCall } from './chat-completion.ts';
+export { fakeAgentModel, type ModelTurn, triageModel } from './fake-agent-model.ts';
 export {
   type AfterHandlingFault,
   defaultFakeGitHubOptions,

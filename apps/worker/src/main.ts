@@ -1,0 +1,44 @@
+// The worker process: `npm run worker` from the repository root.
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig, withDotEnv } from '@runner/config';
+import { EvictionPolicyError } from '@runner/queue';
+import { createLogger } from './logger.ts';
+import { startWorker } from './start-worker.ts';
+
+// npm runs a workspace's scripts in its own folder; the .env file sits at the repository root.
+const dotEnvPath = fileURLToPath(new URL('../../../.env', import.meta.url));
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(withDotEnv(undefined, dotEnvPath), { needs: ['githubApp', 'llm'] });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const logger = createLogger(config.logLevel);
+let running: Awaited<ReturnType<typeof startWorker>>;
+try {
+  running = await startWorker(config, { logger });
+} catch (error) {
+  if (!(error instanceof EvictionPolicyError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'Stopping: no new jobs; waiting for active ones');
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'Error while stopping');
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,130 @@
+import { runAgent } from '@runner/agent';
+import { githubAppCredentials, type RunnerConfig } from '@runner/config';
+import {
+  createInstallationOctokit,
+  createIssueTools,
+  InstallationTokens,
+  MutationQueue,
+  RedisToolResultStore,
+} from '@runner/github';
+import { LlmClient } from '@runner/llm';
+import { assertNoEviction, createAgentWorker, recordRetryInCurrentJob } from '@runner/queue';
+import type { Logger } from '@runner/retry';
+import { Redis } from 'ioredis';
+
+export interface StartWorkerOptions {
+  logger: Logger;
+}
+
+export interface RunningWorker {
+  /** Stops taking jobs, lets active ones finish for up to `graceMs`, then closes. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Wires the three layers into one worker: the LLM client and the token client (layer 1, shared by the
+ * process and attributing their retries to the job that made the call), the GitHub tools per job
+ * (layer 2), and the BullMQ worker with job-level requeues and retry tracking (layer 3).
+ */
+export async function startWorker(config: RunnerConfig, options: StartWorkerOptions): Promise<RunningWorker> {
+  const { logger } = options;
+  const { appId, privateKey } = githubAppCredentials(config);
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  try {
+    await assertNoEviction(redis);
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+
+  const tokens = new InstallationTokens({
+    appId,
+    privateKey,
+    baseUrl: config.github.apiUrl,
+    policy: config.retry.githubToken,
+    logger,
+    onRetry: recordRetryInCurrentJob,
+  });
+  const llm = new LlmClient({
+    baseUrl: config.llm.baseUrl,
+    apiKey: config.llm.apiKey,
+    model: config.llm.model,
+    policy: config.retry.llm,
+    logger,
+    onRetry: recordRetryInCurrentJob,
+  });
+  const mutations = new MutationQueue();
+  const results = new RedisToolResultStore(redis, { prefix: config.queue.prefix });
+
+  const worker = createAgentWorker({
+    connection: { url: config.redisUrl, maxRetriesPerRequest: null },
+    redis,
+    prefix: config.queue.prefix,
+    concurrency: config.worker.concurrency,
+    deadlineMs: config.job.deadlineMs,
+    policy: config.retry.job,
+    logger,
+    lockDurationMs: config.worker.lockDurationMs,
+    stalledIntervalMs: config.worker.stalledIntervalMs,
+    handle: async (data, job) => {
+      const octokit = createInstallationOctokit({
+        tokens,
+        installationId: data.installationId,
+        baseUrl: config.github.apiUrl,
+        logger: job.logger,
+        mutations,
+      });
+      const tools = createIssueTools({
+        octokit,
+        issue: { owner: data.repository.owner, repo: data.repository.name, number: data.issueNumber },
+        jobId: job.jobId,
+        results,
+        policy: config.retry.githubTools,
+        logger: job.logger,
+        onRetry: job.onRetry,
+        deadlineAtMs: job.deadlineAtMs,
+        ...(job.signal ? { signal: job.signal } : {}),
+      });
+      const result = await runAgent({
+        llm,
+        tools,
+        task: {
+          repository: `${data.repository.owner}/${data.repository.name}`,
+          issueNumber: data.issueNumber,
+          event: data.event,
+          sender: data.sender.login,
+          ...(data.comment ? { comment: data.comment.body } : {}),
+          ...(config.github.appSlug ? { appSlug: config.github.appSlug } : {}),
+        },
+        maxTurns: config.agent.maxTurns,
+        logger: job.logger,
+        deadlineAtMs: job.deadlineAtMs,
+        ...(job.signal ? { signal: job.signal } : {}),
+      });
+      return { reason: result.reason, turns: result.turns, toolCalls: result.toolCalls, usage: result.usage };
+    },
+  });
+  worker.on('error', (error) => logger.error({ err: error }, 'Worker error'));
+  await worker.waitUntilReady();
+  logger.info(
+    { concurrency: config.worker.concurrency, prefix: config.queue.prefix },
+    `Worker ready: taking jobs from ${config.queue.prefix}:agent-jobs`,
+  );
+
+  return {
+    async close(graceMs = config.worker.shutdownGraceMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = worker.close();
+      const expired = new Promise<'expired'>((resolve) => {
+        timer = setTimeout(() => resolve('expired'), graceMs);
+      });
+      if ((await Promise.race([graceful, expired])) === 'expired') {
+        // Jobs still running go back to the queue when their lock runs out: another worker takes them.
+        logger.warn({ graceMs }, 'Active jobs did not finish within the grace period; closing anyway');
+        await worker.close(true);
+      }
+      clearTimeout(timer);
+      redis.disconnect();
+    },
+  };
+}

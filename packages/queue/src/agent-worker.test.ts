@@ -1,0 +1,268 @@
+import {
+  NotRetryableError,
+  RetriesExhaustedError,
+  RetryAfterTooLongError,
+  type RetryPolicy,
+} from '@runner/retry';
+import { type RedisHandle, startRedis, uniquePrefix } from '@runner/testkit';
+import { type Job, QueueEvents, type Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentJobData } from './agent-job.ts';
+import { type AgentQueue, createAgentQueue } from './agent-queue.ts';
+import { type AgentJobContext, createAgentWorker } from './agent-worker.ts';
+import { recordRetryInCurrentJob } from './job-scope.ts';
+import { RetryTracker } from './retry-tracker.ts';
+import { exampleJobData } from './test-fixtures.ts';
+
+const fastJobPolicy: RetryPolicy = {
+  maxRetries: 5,
+  initialDelayMs: 20,
+  maxDelayMs: 100,
+  multiplier: 2,
+  jitter: 'none',
+};
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+let server: RedisHandle;
+let redis: Redis;
+const closers: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.url);
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function setup(
+  handle: (data: AgentJobData, ctx: AgentJobContext) => Promise<unknown>,
+  extra: { deadlineMs?: number; maxRuns?: number } = {},
+) {
+  const prefix = uniquePrefix('queue');
+  const connection = { url: server.url, maxRetriesPerRequest: null };
+  const queue: AgentQueue = createAgentQueue({ connection, prefix, policy: fastJobPolicy });
+  const events = new QueueEvents('agent-jobs', { connection, prefix });
+  await events.waitUntilReady();
+  const worker: Worker<AgentJobData> = createAgentWorker({
+    connection,
+    redis,
+    prefix,
+    concurrency: 2,
+    deadlineMs: extra.deadlineMs ?? 60_000,
+    policy: fastJobPolicy,
+    ...(extra.maxRuns === undefined ? {} : { maxRuns: extra.maxRuns }),
+    logger: silent,
+    handle,
+  });
+  closers.push(
+    () => queue.close(),
+    () => events.close(),
+    () => worker.close(),
+  );
+  const tracker = new RetryTracker(redis, prefix);
+  /** Adds a job and waits (bounded) until it completes or fails for good. */
+  const run = async (id: string, data: unknown = exampleJobData(id)) => {
+    const job = (await queue.add('issues.opened', data as AgentJobData, { jobId: id })) as Job<AgentJobData>;
+    const outcome: { completed: boolean; value?: unknown; error?: Error } = await job
+      .waitUntilFinished(events, 15_000)
+      .then(
+        (value: unknown) => ({ completed: true, value }),
+        (error: unknown) => ({ completed: false, error: error as Error }),
+      );
+    const final = await queue.getJob(id);
+    return { ...outcome, job: final!, record: await tracker.read(id) };
+  };
+  return { run, queue, tracker };
+}
+
+describe('createAgentWorker: the job level', () => {
+  it('completes a job and records its start and completion', async () => {
+    const { run } = await setup(async () => 'done');
+    const { completed, value, record } = await run('job-ok');
+    expect(completed).toBe(true);
+    expect(value).toBe('done');
+    expect(record.timeline.map((e) => e.kind)).toEqual(['job_started', 'job_completed']);
+    expect(record.retryCount).toBe(0);
+  });
+
+  it('requeues a retryable failure with backoff and then completes, keeping count and last error', async () => {
+    let runs = 0;
+    const { run } = await setup(async () => {
+      runs++;
+      if (runs === 1)
+        throw new RetriesExhaustedError({
+          attempts: 6,
+          reason: 'HTTP 503',
+          status: 503,
+          cause: new Error('503'),
+        });
+      return 'second run';
+    });
+    const { completed, job, record } = await run('job-requeue');
+    expect(completed).toBe(true);
+    expect(runs).toBe(2);
+    // BullMQ counts the failed run and the completing one.
+    expect(job.attemptsMade).toBe(2);
+    expect(record.retryCount).toBe(1);
+    expect(record.lastError).toMatchObject({ errorClass: 'RetriesExhaustedError', status: 503 });
+    const requeue = record.timeline.find((e) => e.kind === 'job_requeued');
+    expect(requeue).toMatchObject({ attempt: 1, maxAttempts: 5, delayMs: 20, reason: 'HTTP 503' });
+  });
+
+  it('delays a job until the upstream’s stated time without using a retry', async () => {
+    let runs = 0;
+    const startedAt: number[] = [];
+    const { run } = await setup(async () => {
+      runs++;
+      startedAt.push(Date.now());
+      if (runs === 1) {
+        throw new RetryAfterTooLongError({
+          attempts: 1,
+          reason: 'HTTP 429',
+          status: 429,
+          retryAt: new Date(Date.now() + 1_000),
+          maxWaitMs: 60_000,
+        });
+      }
+      return 'after the wait';
+    });
+    const { completed, job, record } = await run('job-delayed');
+    expect(completed).toBe(true);
+    expect(startedAt[1]! - startedAt[0]!).toBeGreaterThanOrEqual(1_000);
+    // Only the completing run counts as an attempt: the delayed one used up no retry.
+    expect(job.attemptsMade).toBe(1);
+    expect(job.attemptsStarted).toBe(2);
+    expect(record.retryCount).toBe(1);
+    expect(record.timeline.find((e) => e.kind === 'job_delayed')).toMatchObject({
+      reason: 'HTTP 429',
+      status: 429,
+    });
+  });
+
+  it('fails a non-retryable error at once, without requeue', async () => {
+    let runs = 0;
+    const { run } = await setup(async () => {
+      runs++;
+      throw new NotRetryableError({
+        attempts: 1,
+        reason: 'HTTP 401',
+        status: 401,
+        cause: new Error('Bad credentials'),
+      });
+    });
+    const { completed, record } = await run('job-fatal');
+    expect(completed).toBe(false);
+    expect(runs).toBe(1);
+    expect(record.deadLettered).toBe(false);
+    expect(record.lastError).toMatchObject({ status: 401 });
+  });
+
+  it('dead-letters a poison job after 5 requeues, with its timeline', async () => {
+    let runs = 0;
+    const { run } = await setup(async () => {
+      runs++;
+      throw new RetriesExhaustedError({
+        attempts: 6,
+        reason: 'HTTP 503',
+        status: 503,
+        cause: new Error('503'),
+      });
+    });
+    const { completed, job, record } = await run('job-poison');
+    expect(completed).toBe(false);
+    expect(runs).toBe(6);
+    expect(await job.getState()).toBe('failed');
+    expect(record.deadLettered).toBe(true);
+    expect(record.retryCount).toBe(5);
+    expect(record.timeline.filter((e) => e.kind === 'job_requeued').map((e) => e.delayMs)).toEqual([
+      20, 40, 80, 100, 100,
+    ]);
+    expect(record.timeline.at(-1)).toMatchObject({ kind: 'job_failed' });
+  });
+
+  it('fails invalid job data at once and says what is wrong', async () => {
+    let runs = 0;
+    const { run } = await setup(async () => {
+      runs++;
+    });
+    const { completed, error } = await run('job-invalid', { deliveryId: 'job-invalid', event: 'push' });
+    expect(completed).toBe(false);
+    expect(runs).toBe(0);
+    expect(error?.message).toContain('Invalid job data');
+    expect(error?.message).toContain('event');
+  });
+
+  it('records lower layers’ retries in the timeline and as the live status', async () => {
+    const { run, queue } = await setup(async (_data, ctx) => {
+      recordRetryInCurrentJob({
+        attempt: 2,
+        maxAttempts: 6,
+        delayMs: 1_000,
+        delaySource: 'server',
+        reason: 'HTTP 429',
+        status: 429,
+        error: null,
+        layer: 'request',
+        target: 'llm',
+      });
+      ctx.onRetry({
+        attempt: 2,
+        maxAttempts: 4,
+        delayMs: 2_000,
+        delaySource: 'backoff',
+        reason: 'HTTP 502',
+        status: 502,
+        error: null,
+        layer: 'tool',
+        target: 'comment_on_issue',
+      });
+      return 'ok';
+    });
+    const { record } = await run('job-timeline');
+    expect(record.timeline.filter((e) => e.kind === 'retry')).toEqual([
+      expect.objectContaining({
+        layer: 'request',
+        target: 'llm',
+        attempt: 2,
+        maxAttempts: 6,
+        delayMs: 1_000,
+        status: 429,
+      }),
+      expect.objectContaining({ layer: 'tool', target: 'comment_on_issue', delayMs: 2_000, status: 502 }),
+    ]);
+    const job = await queue.getJob('job-timeline');
+    expect(job?.progress).toMatchObject({ status: 'retrying in 2.0s (attempt 2/4)' });
+  });
+
+  it('passes what is left of the deadline down, and fails a job whose work time is used up', async () => {
+    const deadlines: number[] = [];
+    let runs = 0;
+    const { run } = await setup(
+      async (_data, ctx) => {
+        runs++;
+        deadlines.push(ctx.deadlineAtMs - Date.now());
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        throw new RetriesExhaustedError({
+          attempts: 1,
+          reason: 'HTTP 503',
+          status: 503,
+          cause: new Error('503'),
+        });
+      },
+      { deadlineMs: 500 },
+    );
+    const { completed, record } = await run('job-deadline');
+    expect(completed).toBe(false);
+    expect(runs).toBe(2);
+    expect(deadlines[0]).toBeLessThanOrEqual(500);
+    expect(deadlines[1]).toBeLessThanOrEqual(200);
+    expect(record.deadLettered).toBe(true);
+    expect(record.timeline.at(-1)?.reason).toMatch(/used its 0.5s of work/);
+  });
+});

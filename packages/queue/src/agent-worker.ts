@@ -1,0 +1,293 @@
+import {
+  backoffDelayMs,
+  classifyError,
+  defaultPolicies,
+  formatSeconds,
+  type Logger,
+  type Random,
+  type RetryEvent,
+  type RetryPolicy,
+} from '@runner/retry';
+import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type AgentJobData, parseAgentJobData } from './agent-job.ts';
+import { agentQueueName } from './agent-queue.ts';
+import { runInJobScope } from './job-scope.ts';
+import { type LastError, RetryTracker } from './retry-tracker.ts';
+import type { TimelineEntry, TimelineLayer } from './timeline.ts';
+
+/** What the handler of one job run gets besides the job's data. */
+export interface AgentJobContext {
+  jobId: string;
+  /** 1 for the first run; counts every run, delayed ones included. */
+  run: number;
+  /** Aborted when the worker cancels the job. */
+  signal: AbortSignal | undefined;
+  /** What is left of the job's deadline, as an epoch ms time: every inner retry must end before it. */
+  deadlineAtMs: number;
+  /** Records a lower layer's retry in the job's timeline and shows it as the job's live status. */
+  onRetry: (event: RetryEvent) => void;
+  logger: Logger;
+}
+
+export interface AgentWorkerOptions {
+  /** For BullMQ; it needs `maxRetriesPerRequest: null`. */
+  connection: ConnectionOptions;
+  /** A plain client on the same Redis, for the retry tracking. */
+  redis: Redis;
+  prefix: string;
+  concurrency: number;
+  /** Most work time of a job across all its runs (`JOB_DEADLINE_MS`). In ms. */
+  deadlineMs: number;
+  /** The job level's policy (`maxRetries` requeues, backoff bounds). Default `defaultPolicies.job`. */
+  policy?: RetryPolicy;
+  /** Runs of a job in all (delays to wait out an upstream included) before it is failed for good. Default 20. */
+  maxRuns?: number;
+  /** BullMQ's lock: a worker that stops renewing it for this long is taken for dead. Default 30 000 ms. */
+  lockDurationMs?: number;
+  /** How often BullMQ looks for jobs whose worker died. Default 30 000 ms. */
+  stalledIntervalMs?: number;
+  logger: Logger;
+  random?: Random;
+  handle: (data: AgentJobData, context: AgentJobContext) => Promise<unknown>;
+}
+
+/** Thrown to BullMQ to requeue a job with backoff; carries the delay so the backoff strategy uses it. */
+export class JobRequeueError extends Error {
+  override name = 'JobRequeueError';
+  readonly requeueDelayMs: number;
+  constructor(message: string, requeueDelayMs: number, cause: unknown) {
+    super(message, { cause });
+    this.requeueDelayMs = requeueDelayMs;
+  }
+}
+
+export const defaultAgentWorkerOptions = {
+  maxRuns: 20,
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 30_000,
+} as const;
+
+/**
+ * Layer 3, the job level: runs agent jobs and decides what happens to a failed one.
+ * - Not retryable (401, 403, 404, 422, invalid data) → failed at once (`UnrecoverableError`), no requeue.
+ * - Retryable with a time named by the upstream (`retryAt`: a rate limit, an open circuit) → delayed until
+ *   then (`moveToDelayed` + `DelayedError`), which BullMQ does not count as an attempt; bounded by
+ *   `maxRuns` and the job deadline.
+ * - Otherwise retryable → requeued with backoff (the `job` policy), one of its `maxRetries` used; out of
+ *   them, it ends in the failed set as dead-lettered, its history kept.
+ */
+export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobData> {
+  const policy = options.policy ?? defaultPolicies.job;
+  const tracker = new RetryTracker(options.redis, options.prefix);
+  const maxRuns = options.maxRuns ?? defaultAgentWorkerOptions.maxRuns;
+  const random = options.random ?? Math.random;
+
+  const processor = async (
+    job: Job<AgentJobData>,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<unknown> => {
+    const jobId = String(job.id);
+    const logger = child(options.logger, { jobId });
+    const run = job.attemptsStarted;
+    const pending = new Set<Promise<unknown>>();
+    const track = (write: Promise<unknown>) => {
+      const tracked = write.catch((error: unknown) =>
+        logger.warn({ err: error }, 'Could not record retry tracking'),
+      );
+      pending.add(tracked);
+      void tracked.finally(() => pending.delete(tracked));
+    };
+    const append = (entry: Omit<TimelineEntry, 'atMs'>) =>
+      track(tracker.append(jobId, { ...entry, atMs: Date.now() }));
+
+    const parsed = parseAgentJobData(job.data);
+    if (!parsed.ok) {
+      const message = `Invalid job data: ${parsed.problems.join('; ')}`;
+      await tracker.recordFailure(jobId, lastError(new TypeError(message), 'job'), false);
+      throw new UnrecoverableError(message);
+    }
+    const record = await tracker.read(jobId);
+    const leftMs = options.deadlineMs - record.workMs;
+    if (run > maxRuns || leftMs <= 0) {
+      const why =
+        run > maxRuns ? `ran ${run - 1} times` : `used its ${formatSeconds(options.deadlineMs)} of work`;
+      await tracker.recordFailure(jobId, lastError(new Error(`Job ${why} without finishing`), 'job'), true);
+      append({ kind: 'job_failed', layer: 'job', target: 'agent', reason: `job ${why}` });
+      await Promise.all(pending);
+      throw new UnrecoverableError(
+        `Job ${why} without finishing; last error: ${record.lastError?.message ?? 'none'}`,
+      );
+    }
+
+    append({
+      kind: 'job_started',
+      layer: 'job',
+      target: 'agent',
+      attempt: job.attemptsMade + 1,
+      maxAttempts: policy.maxRetries + 1,
+    });
+    const startedAtMs = Date.now();
+    const onRetry = (event: RetryEvent) => {
+      append({
+        kind: 'retry',
+        layer: layerOf(event.layer),
+        target: event.target ?? 'unknown',
+        attempt: event.attempt,
+        maxAttempts: event.maxAttempts,
+        delayMs: event.delayMs,
+        reason: event.reason,
+        ...(event.status === undefined ? {} : { status: event.status }),
+      });
+      // The design notes' live status line, for ops watching the job.
+      track(
+        job.updateProgress({
+          status: `retrying in ${formatSeconds(event.delayMs)} (attempt ${event.attempt}/${event.maxAttempts})`,
+          layer: event.layer,
+          target: event.target,
+          atMs: Date.now(),
+        }),
+      );
+    };
+
+    try {
+      const result = await runInJobScope({ jobId, recordRetry: onRetry }, () =>
+        options.handle(parsed.data, {
+          jobId,
+          run,
+          signal,
+          deadlineAtMs: startedAtMs + leftMs,
+          onRetry,
+          logger,
+        }),
+      );
+      append({ kind: 'job_completed', layer: 'job', target: 'agent' });
+      return result;
+    } catch (error) {
+      throw await decide(error);
+    } finally {
+      track(tracker.addWorkMs(jobId, Date.now() - startedAtMs));
+      await Promise.all(pending);
+    }
+
+    async function decide(error: unknown): Promise<Error> {
+      const c = classifyError(error);
+      const last = lastError(error, 'job');
+      if (!c.retryable) {
+        await tracker.recordFailure(jobId, last, false);
+        append({
+          kind: 'job_failed',
+          layer: 'job',
+          target: 'agent',
+          reason: c.reason,
+          ...statusOf(c.status),
+        });
+        logger.error(
+          { layer: 'job', reason: c.reason, status: c.status },
+          `Job ${jobId} failed for good: ${last.message}`,
+        );
+        return new UnrecoverableError(last.message);
+      }
+      if (c.retryAfterMs !== undefined) {
+        // A little spread, so that jobs held back by the same limit do not all return in the same instant.
+        const delayMs = Math.ceil(c.retryAfterMs + random() * Math.min(1_000, c.retryAfterMs * 0.1));
+        await tracker.recordRequeue(jobId, last);
+        append({
+          kind: 'job_delayed',
+          layer: 'job',
+          target: 'agent',
+          delayMs,
+          reason: c.reason,
+          ...statusOf(c.status),
+        });
+        logger.warn(
+          { layer: 'job', reason: c.reason, delayMs },
+          `Delaying job ${jobId} by ${formatSeconds(delayMs)} until the upstream accepts calls again (${c.reason})`,
+        );
+        await job.moveToDelayed(Date.now() + delayMs, token);
+        return new DelayedError();
+      }
+      const requeue = job.attemptsMade + 1;
+      if (requeue > policy.maxRetries) {
+        await tracker.recordFailure(jobId, last, true);
+        append({
+          kind: 'job_failed',
+          layer: 'job',
+          target: 'agent',
+          reason: `dead-lettered after ${policy.maxRetries} requeues: ${c.reason}`,
+        });
+        logger.error(
+          { layer: 'job', reason: c.reason },
+          `Job ${jobId} dead-lettered after ${policy.maxRetries} requeues: ${last.message}`,
+        );
+        return error instanceof Error ? error : new Error(last.message);
+      }
+      const delayMs = Math.round(backoffDelayMs(requeue - 1, policy, random));
+      await tracker.recordRequeue(jobId, last);
+      append({
+        kind: 'job_requeued',
+        layer: 'job',
+        target: 'agent',
+        attempt: requeue,
+        maxAttempts: policy.maxRetries,
+        delayMs,
+        reason: c.reason,
+        ...statusOf(c.status),
+      });
+      logger.warn(
+        { layer: 'job', attempt: requeue, maxAttempts: policy.maxRetries, delayMs, reason: c.reason },
+        `Re-queuing job ${jobId} (attempt ${requeue}/${policy.maxRetries}) after ${formatSeconds(delayMs)}`,
+      );
+      return new JobRequeueError(last.message, delayMs, error);
+    }
+  };
+
+  return new Worker<AgentJobData>(agentQueueName, processor, {
+    connection: options.connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency,
+    lockDuration: options.lockDurationMs ?? defaultAgentWorkerOptions.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs ?? defaultAgentWorkerOptions.stalledIntervalMs,
+    settings: {
+      backoffStrategy: (attemptsMade, _type, err) =>
+        err instanceof JobRequeueError
+          ? err.requeueDelayMs
+          : Math.round(backoffDelayMs(attemptsMade - 1, policy, random)),
+    },
+  });
+}
+
+function lastError(error: unknown, fallbackLayer: TimelineLayer): LastError {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
+  return {
+    message: error instanceof Error ? error.message : String(error),
+    errorClass: error instanceof Error ? error.name : typeof error,
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+    ...(typeof e.status === 'number' ? { status: e.status } : {}),
+    layer: typeof e.layer === 'string' ? e.layer : fallbackLayer,
+    ...(typeof e.target === 'string' ? { target: e.target } : {}),
+    atMs: Date.now(),
+  };
+}
+
+function layerOf(layer: string | undefined): TimelineLayer {
+  return layer === 'tool' || layer === 'job' ? layer : 'request';
+}
+
+function statusOf(status: number | undefined): { status?: number } {
+  return status === undefined ? {} : { status };
+}
+
+function child(logger: Logger, fields: Record<string, unknown>): Logger {
+  const withFields =
+    (log: Logger['info']) =>
+    (more: Record<string, unknown>, message: string): void =>
+      log({ ...fields, ...more }, message);
+  return {
+    debug: withFields(logger.debug.bind(logger)),
+    info: withFields(logger.info.bind(logger)),
+    warn: withFields(logger.warn.bind(logger)),
+    error: withFields(logger.error.bind(logger)),
+  };
+}

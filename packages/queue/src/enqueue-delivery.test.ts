@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { type RedisHandle, startRedis, uniquePrefix } from '@runner/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentJobData } from './agent-job.ts';
+import { createAgentQueue } from './agent-queue.ts';
+import { deliveryDedupeTtlMs, enqueueDelivery } from './enqueue-delivery.ts';
+import { assertNoEviction, EvictionPolicyError } from './redis-eviction-check.ts';
+import { exampleJobData } from './test-fixtures.ts';
+
+let server: RedisHandle;
+let redis: Redis;
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.url);
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+
+const data = (deliveryId: string) => exampleJobData(deliveryId);
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+describe('enqueueDelivery', () => {
+  it('adds one job per delivery, with the delivery id as job id, and refuses redeliveries and replays', async () => {
+    const prefix = uniquePrefix('enqueue');
+    const queue = createAgentQueue({ connection: { url: server.url }, prefix });
+    try {
+      const first = await enqueueDelivery({
+        queue,
+        redis,
+        prefix,
+        data: data('d-1'),
+        bodySha256: sha('body-1'),
+      });
+      const again = await enqueueDelivery({
+        queue,
+        redis,
+        prefix,
+        data: data('d-1'),
+        bodySha256: sha('body-1'),
+      });
+      const replayed = await enqueueDelivery({
+        queue,
+        redis,
+        prefix,
+        data: data('d-2'),
+        bodySha256: sha('body-1'),
+      });
+      expect([first.outcome, again.outcome, replayed.outcome]).toEqual([
+        'enqueued',
+        'duplicate',
+        'duplicate',
+      ]);
+      expect((await queue.getJob('d-1'))?.data.deliveryId).toBe('d-1');
+      expect(await queue.getJob('d-2')).toBeUndefined();
+      expect(await queue.count()).toBe(1);
+      const ttl = await redis.pttl(`${prefix}:delivery:d-1`);
+      expect(ttl).toBeGreaterThan(deliveryDedupeTtlMs - 60_000);
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('stores nothing, and leaves no mark, for data that does not fit the job schema', async () => {
+    const prefix = uniquePrefix('enqueue');
+    const queue = createAgentQueue({ connection: { url: server.url }, prefix });
+    try {
+      const bad = { ...data('d-bad'), installationId: -1 };
+      await expect(
+        enqueueDelivery({ queue, redis, prefix, data: bad, bodySha256: sha('x') }),
+      ).rejects.toThrow(/installationId/);
+      expect(await redis.exists(`${prefix}:delivery:d-bad`)).toBe(0);
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('removes its marks when the job could not be added, so GitHub’s redelivery gets through', async () => {
+    const prefix = uniquePrefix('enqueue');
+    const queue = createAgentQueue({ connection: { url: server.url }, prefix });
+    await queue.close();
+    await expect(
+      enqueueDelivery({ queue, redis, prefix, data: data('d-3'), bodySha256: sha('body-3') }),
+    ).rejects.toThrow();
+    expect(await redis.exists(`${prefix}:delivery:d-3`, `${prefix}:delivery-body:${sha('body-3')}`)).toBe(0);
+  });
+});
+
+describe('assertNoEviction', () => {
+  it('accepts noeviction and refuses any other policy, saying how to fix it', async () => {
+    await expect(assertNoEviction(redis)).resolves.toBeUndefined();
+    const evicting = await startRedis({ forcePrivate: true, args: ['--maxmemory-policy', 'allkeys-lru'] });
+    const client = new Redis(evicting.url);
+    try {
+      const error = await assertNoEviction(client).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EvictionPolicyError);
+      expect((error as Error).message).toContain('maxmemory-policy allkeys-lru');
+      expect((error as Error).message).toContain('CONFIG SET maxmemory-policy noeviction');
+    } finally {
+      client.disconnect();
+      await evicting.stop();
+    }
+  });
+});

@@ -1,0 +1,41 @@
+export {
+  type AgentEvent,
+  type AgentJobData,
+  agentEvents,
+  agentJobDataSchema,
+  maxCommentChars,
+  type ParsedJobData,
+  parseAgentJobData,
+} from './agent-job.ts';
+export {
+  type AgentQueue,
+  type AgentQueueOptions,
+  agentBackoffType,
+  agentJobOptions,
+  agentQueueName,
+  createAgentQueue,
+  jobRetention,
+} from './agent-queue.ts';
+export {
+  type AgentJobContext,
+  type AgentWorkerOptions,
+  createAgentWorker,
+  defaultAgentWorkerOptions,
+  JobRequeueError,
+} from './agent-worker.ts';
+export {
+  deliveryDedupeTtlMs,
+  type EnqueueDeliveryOptions,
+  type EnqueueResult,
+  enqueueDelivery,
+} from './enqueue-delivery.ts';
+export { type JobScope, recordRetryInCurrentJob, runInJobScope } from './job-scope.ts';
+export { assertNoEviction, EvictionPolicyError } from './redis-eviction-check.ts';
+export { type JobRetryRecord, type LastError, maxTimelineEntries, RetryTracker } from './retry-tracker.ts';
+export {
+  describeEntry,
+  formatTimeline,
+  type TimelineEntry,
+  type TimelineKind,
+  type TimelineLayer,
+} from './timeline.ts';

@@ -1,0 +1,99 @@
+import type { Redis } from 'ioredis';
+import { jobRetention } from './agent-queue.ts';
+import type { TimelineEntry } from './timeline.ts';
+
+/** The last error of a job, as ops read it. */
+export interface LastError {
+  message: string;
+  /** The error's class name: `LlmError`, `GitHubError`, ... */
+  errorClass: string;
+  code?: string;
+  status?: number;
+  layer?: string;
+  target?: string;
+  atMs: number;
+}
+
+/** What Redis keeps about one job's retries (the design notes' `job:retry:{jobId}`). */
+export interface JobRetryRecord {
+  /** Times the job went back to the queue, by backoff or until an upstream's stated time. */
+  retryCount: number;
+  /** Work time of all its runs together, for the job deadline. In ms. */
+  workMs: number;
+  lastError: LastError | undefined;
+  deadLettered: boolean;
+  timeline: TimelineEntry[];
+}
+
+/** Timeline entries kept per job; the oldest go first. */
+export const maxTimelineEntries = 200;
+
+/**
+ * Per-job retry tracking in Redis, under the queue prefix: a hash `<prefix>:job:retry:<id>` with the
+ * counts and the last error, and a capped list `<prefix>:job:retry:<id>:timeline`. Both expire with the
+ * failed job's retention, renewed on every write.
+ */
+export class RetryTracker {
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  private readonly ttlMs: number;
+
+  constructor(redis: Redis, prefix: string, ttlMs: number = jobRetention.failedMs) {
+    this.redis = redis;
+    this.prefix = prefix;
+    this.ttlMs = ttlMs;
+  }
+
+  key(jobId: string): string {
+    return `${this.prefix}:job:retry:${jobId}`;
+  }
+
+  async append(jobId: string, entry: TimelineEntry): Promise<void> {
+    const list = `${this.key(jobId)}:timeline`;
+    await this.redis
+      .multi()
+      .rpush(list, JSON.stringify(entry))
+      .ltrim(list, -maxTimelineEntries, -1)
+      .pexpire(list, this.ttlMs)
+      .exec();
+  }
+
+  async recordRequeue(jobId: string, error: LastError): Promise<void> {
+    await this.redis
+      .multi()
+      .hincrby(this.key(jobId), 'retryCount', 1)
+      .hset(this.key(jobId), 'lastError', JSON.stringify(error))
+      .pexpire(this.key(jobId), this.ttlMs)
+      .exec();
+  }
+
+  async recordFailure(jobId: string, error: LastError, deadLettered: boolean): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.key(jobId), 'lastError', JSON.stringify(error), 'deadLettered', deadLettered ? '1' : '0')
+      .pexpire(this.key(jobId), this.ttlMs)
+      .exec();
+  }
+
+  async addWorkMs(jobId: string, ms: number): Promise<void> {
+    await this.redis
+      .multi()
+      .hincrby(this.key(jobId), 'workMs', Math.round(ms))
+      .pexpire(this.key(jobId), this.ttlMs)
+      .exec();
+  }
+
+  async read(jobId: string): Promise<JobRetryRecord> {
+    const [hash, timeline] = await Promise.all([
+      this.redis.hgetall(this.key(jobId)),
+      this.redis.lrange(`${this.key(jobId)}:timeline`, 0, -1),
+    ]);
+    return {
+      retryCount: Number(hash.retryCount ?? 0),
+      workMs: Number(hash.workMs ?? 0),
+      lastError: hash.lastError === undefined ? undefined : (JSON.parse(hash.lastError) as LastError),
+      deadLettered: hash.deadLettered === '1',
+      timeline: timeline.map((line) => JSON.parse(line) as TimelineEntry),
+    };
+  }
+}
