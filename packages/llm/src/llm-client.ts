@@ -35,6 +35,8 @@ export interface LlmClientOptions {
   /** Default: one breaker per client, named after the endpoint, opening after 5 consecutive failures for 30 s. */
   breaker?: CircuitBreaker;
   logger?: Logger;
+  /** The fetch the SDK sends with, after our spacing; e.g. one with a proxy agent. Default: global `fetch`. */
+  fetch?: typeof fetch;
   /** Every retry of layer 1, for metrics and the job's timeline. */
   onRetry?: (event: RetryEvent) => void;
   clock?: Clock;
@@ -68,6 +70,9 @@ export interface ChatResult {
   attempts: number;
 }
 
+/** Added to the interval at the wire, so that gaps stay at least `minIntervalMs` where they arrive. In ms. */
+const wireMarginMs = 5;
+
 /**
  * Layer 1 for the LLM: one chat-completions call at a time, retried under our `llm` policy.
  * The SDK's own retries are off (`maxRetries: 0`): it would sleep through a `Retry-After` of up to 60 s
@@ -87,11 +92,24 @@ export class LlmClient {
     this.model = options.model;
     this.policy = options.policy ?? defaultPolicies.llm;
     this.logger = options.logger ?? silentLogger;
-    this.spacer = new RequestSpacer({
-      minIntervalMs: options.minIntervalMs ?? 100,
+    const minIntervalMs = options.minIntervalMs ?? 100;
+    this.spacer = new RequestSpacer({ minIntervalMs, ...pick(options, ['sleep']) });
+    // The spacer above admits calls before their timeout starts; between admission and the socket the
+    // SDK does a few milliseconds of async work, more when the process is busy, which can bring two
+    // requests closer than the interval. This second gate sits at the SDK's fetch, the last step before
+    // the wire, and tops such a gap up. Its margin covers what still varies after it (dispatch, the
+    // network, the receiving server): on loopback, a few milliseconds (llm-client.test.ts measures it).
+    // It rarely waits, and never long, so it hardly eats into the attempt's timeout.
+    const send = options.fetch ?? fetch;
+    const wireGate = new RequestSpacer({
+      minIntervalMs: minIntervalMs === 0 ? 0 : minIntervalMs + wireMarginMs,
       ...pick(options, ['sleep']),
     });
     this.sdk = new OpenAI({
+      fetch: async (url, init) => {
+        await wireGate.wait(init?.signal ?? undefined);
+        return send(url, init);
+      },
       baseURL: options.baseUrl,
       // The SDK refuses to start without a key; servers that need none ignore it.
       apiKey: options.apiKey ?? 'no-key',
