@@ -12,6 +12,7 @@ import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Wor
 import type { Redis } from 'ioredis';
 import { type AgentJobData, parseAgentJobData } from './agent-job.ts';
 import { agentQueueName } from './agent-queue.ts';
+import { FleetStats } from './fleet-stats.ts';
 import { runInJobScope } from './job-scope.ts';
 import { type LastError, RetryTracker } from './retry-tracker.ts';
 import type { TimelineEntry, TimelineLayer } from './timeline.ts';
@@ -80,6 +81,7 @@ export const defaultAgentWorkerOptions = {
 export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobData> {
   const policy = options.policy ?? defaultPolicies.job;
   const tracker = new RetryTracker(options.redis, options.prefix);
+  const stats = new FleetStats(options.redis, options.prefix);
   const maxRuns = options.maxRuns ?? defaultAgentWorkerOptions.maxRuns;
   const random = options.random ?? Math.random;
 
@@ -106,6 +108,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
     if (!parsed.ok) {
       const message = `Invalid job data: ${parsed.problems.join('; ')}`;
       await tracker.recordFailure(jobId, lastError(new TypeError(message), 'job'), false);
+      await stats.countJob('failed');
       throw new UnrecoverableError(message);
     }
     const record = await tracker.read(jobId);
@@ -115,6 +118,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
         run > maxRuns ? `ran ${run - 1} times` : `used its ${formatSeconds(options.deadlineMs)} of work`;
       await tracker.recordFailure(jobId, lastError(new Error(`Job ${why} without finishing`), 'job'), true);
       append({ kind: 'job_failed', layer: 'job', target: 'agent', reason: `job ${why}` });
+      track(stats.countJob('dead_lettered'));
       await Promise.all(pending);
       throw new UnrecoverableError(
         `Job ${why} without finishing; last error: ${record.lastError?.message ?? 'none'}`,
@@ -130,6 +134,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
     });
     const startedAtMs = Date.now();
     const onRetry = (event: RetryEvent) => {
+      track(stats.countRetry(layerOf(event.layer), event.target ?? 'unknown', event.reason));
       append({
         kind: 'retry',
         layer: layerOf(event.layer),
@@ -163,6 +168,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
         }),
       );
       append({ kind: 'job_completed', layer: 'job', target: 'agent' });
+      track(stats.countJob('completed'));
       return result;
     } catch (error) {
       throw await decide(error);
@@ -176,6 +182,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
       const last = lastError(error, 'job');
       if (!c.retryable) {
         await tracker.recordFailure(jobId, last, false);
+        track(stats.countJob('failed'));
         append({
           kind: 'job_failed',
           layer: 'job',
@@ -193,6 +200,8 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
         // A little spread, so that jobs held back by the same limit do not all return in the same instant.
         const delayMs = Math.ceil(c.retryAfterMs + random() * Math.min(1_000, c.retryAfterMs * 0.1));
         await tracker.recordRequeue(jobId, last);
+        track(stats.countJob('delayed'));
+        track(stats.countRetry('job', 'agent', c.reason));
         append({
           kind: 'job_delayed',
           layer: 'job',
@@ -211,6 +220,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
       const requeue = job.attemptsMade + 1;
       if (requeue > policy.maxRetries) {
         await tracker.recordFailure(jobId, last, true);
+        track(stats.countJob('dead_lettered'));
         append({
           kind: 'job_failed',
           layer: 'job',
@@ -225,6 +235,8 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
       }
       const delayMs = Math.round(backoffDelayMs(requeue - 1, policy, random));
       await tracker.recordRequeue(jobId, last);
+      track(stats.countJob('requeued'));
+      track(stats.countRetry('job', 'agent', c.reason));
       append({
         kind: 'job_requeued',
         layer: 'job',

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { type RedisHandle, startRedis, uniquePrefix } from '@runner/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentJobData } from './agent-job.ts';
 import { createAgentQueue } from './agent-queue.ts';
 import { deliveryDedupeTtlMs, enqueueDelivery } from './enqueue-delivery.ts';
 import { assertNoEviction, EvictionPolicyError } from './redis-eviction-check.ts';

@@ -29,9 +29,20 @@ export {
   type EnqueueResult,
   enqueueDelivery,
 } from './enqueue-delivery.ts';
+export { type CircuitReport, FleetStats, type JobOutcome } from './fleet-stats.ts';
 export { type JobScope, recordRetryInCurrentJob, runInJobScope } from './job-scope.ts';
+export {
+  type InspectableState,
+  inspectableStates,
+  type JobDetails,
+  type JobSummary,
+  QueueInspector,
+  type QueueStatus,
+  type RetryOutcome,
+} from './queue-inspector.ts';
 export { assertNoEviction, EvictionPolicyError } from './redis-eviction-check.ts';
 export { type JobRetryRecord, type LastError, maxTimelineEntries, RetryTracker } from './retry-tracker.ts';
+export { exampleJobData } from './test-fixtures.ts';
 export {
   describeEntry,
   formatTimeline,

@@ -68,11 +68,39 @@ export class RetryTracker {
   }
 
   async recordFailure(jobId: string, error: LastError, deadLettered: boolean): Promise<void> {
-    await this.redis
+    const multi = this.redis
       .multi()
       .hset(this.key(jobId), 'lastError', JSON.stringify(error), 'deadLettered', deadLettered ? '1' : '0')
-      .pexpire(this.key(jobId), this.ttlMs)
+      .pexpire(this.key(jobId), this.ttlMs);
+    if (deadLettered) multi.sadd(this.deadLetteredKey(), jobId);
+    await multi.exec();
+  }
+
+  /** A dead-lettered job put back by ops: it keeps its history and gets a fresh work-time budget. */
+  async recordRevived(jobId: string): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.key(jobId), 'deadLettered', '0', 'workMs', '0')
+      .srem(this.deadLetteredKey(), jobId)
       .exec();
+  }
+
+  /** Forgets a job's tracking, when ops remove the job. */
+  async forget(jobId: string): Promise<void> {
+    await this.redis
+      .multi()
+      .del(this.key(jobId), `${this.key(jobId)}:timeline`)
+      .srem(this.deadLetteredKey(), jobId)
+      .exec();
+  }
+
+  /** Ids of the jobs that ran out of requeues (some may since have expired from the failed set). */
+  async deadLetteredIds(): Promise<string[]> {
+    return this.redis.smembers(this.deadLetteredKey());
+  }
+
+  private deadLetteredKey(): string {
+    return `${this.prefix}:job:dead-lettered`;
   }
 
   async addWorkMs(jobId: string, ms: number): Promise<void> {

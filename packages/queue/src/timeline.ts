@@ -13,7 +13,9 @@ export type TimelineKind =
   /** Put back until the upstream's stated time (rate limit, open circuit): uses up no retry. */
   | 'job_delayed'
   /** Failed for good: not retryable, or out of requeues (dead-lettered). */
-  | 'job_failed';
+  | 'job_failed'
+  /** Put back in the queue by ops (`runner-ops retry`). */
+  | 'job_retried_by_ops';
 
 /** One line of a job's retry timeline, as stored in Redis and shown by ops. */
 export interface TimelineEntry {
@@ -56,6 +58,8 @@ export function describeEntry(entry: TimelineEntry): string {
       return `Upstream asked to wait (${entry.reason ?? status}), job delayed ${delay} without using a retry`;
     case 'job_failed':
       return `Job failed for good: ${entry.reason ?? status}`;
+    case 'job_retried_by_ops':
+      return 'Job put back in the queue by ops';
   }
 }
 

@@ -1,0 +1,86 @@
+import type { Redis } from 'ioredis';
+
+export type JobOutcome = 'completed' | 'failed' | 'requeued' | 'delayed' | 'dead_lettered';
+
+export interface CircuitReport {
+  name: string;
+  state: 'closed' | 'open' | 'half-open';
+  /** While open: when a probe may go through. Epoch ms. */
+  retryAtMs?: number;
+  updatedAtMs: number;
+}
+
+const minuteMs = 60_000;
+
+/**
+ * Counters the whole fleet shares in Redis, so that ops see one picture however many workers run:
+ * retries by layer, target and reason; job outcomes; retries per minute for "retried in the last hour";
+ * and the last reported state of each upstream's circuit.
+ */
+export class FleetStats {
+  private readonly redis: Redis;
+  private readonly prefix: string;
+
+  constructor(redis: Redis, prefix: string) {
+    this.redis = redis;
+    this.prefix = prefix;
+  }
+
+  async countRetry(layer: string, target: string, reason: string, atMs = Date.now()): Promise<void> {
+    const bucket = `${this.prefix}:stats:retries:${layer}:${Math.floor(atMs / minuteMs)}`;
+    await this.redis
+      .multi()
+      .hincrby(`${this.prefix}:stats:retries-total`, `${layer}|${target}|${reason}`, 1)
+      .incr(bucket)
+      .pexpire(bucket, 2 * 60 * minuteMs)
+      .exec();
+  }
+
+  async countJob(outcome: JobOutcome): Promise<void> {
+    await this.redis.hincrby(`${this.prefix}:stats:jobs-total`, outcome, 1);
+  }
+
+  async reportCircuit(report: CircuitReport): Promise<void> {
+    await this.redis.hset(`${this.prefix}:stats:circuits`, report.name, JSON.stringify(report));
+  }
+
+  /** Retries counted since the stats began, by `layer|target|reason`. */
+  async retriesTotal(): Promise<Array<{ layer: string; target: string; reason: string; count: number }>> {
+    const hash = await this.redis.hgetall(`${this.prefix}:stats:retries-total`);
+    return Object.entries(hash).map(([key, count]) => {
+      const [layer = '', target = '', reason = ''] = key.split('|');
+      return { layer, target, reason, count: Number(count) };
+    });
+  }
+
+  async jobsTotal(): Promise<Record<JobOutcome, number>> {
+    const hash = await this.redis.hgetall(`${this.prefix}:stats:jobs-total`);
+    return {
+      completed: Number(hash.completed ?? 0),
+      failed: Number(hash.failed ?? 0),
+      requeued: Number(hash.requeued ?? 0),
+      delayed: Number(hash.delayed ?? 0),
+      dead_lettered: Number(hash.dead_lettered ?? 0),
+    };
+  }
+
+  /** Retries in the last 60 minutes, per layer. */
+  async retriedLastHour(nowMs = Date.now()): Promise<Record<'request' | 'tool' | 'job', number>> {
+    const current = Math.floor(nowMs / minuteMs);
+    const result = { request: 0, tool: 0, job: 0 };
+    for (const layer of ['request', 'tool', 'job'] as const) {
+      const keys = Array.from(
+        { length: 60 },
+        (_, i) => `${this.prefix}:stats:retries:${layer}:${current - i}`,
+      );
+      const values = await this.redis.mget(...keys);
+      result[layer] = values.reduce((sum, value) => sum + Number(value ?? 0), 0);
+    }
+    return result;
+  }
+
+  async circuits(): Promise<CircuitReport[]> {
+    const hash = await this.redis.hgetall(`${this.prefix}:stats:circuits`);
+    return Object.values(hash).map((value) => JSON.parse(value) as CircuitReport);
+  }
+}
