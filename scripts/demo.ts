@@ -7,7 +7,8 @@
 // The same apps run against real GitHub and a real LLM when the environment says so (README).
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { loadConfig } from '@runner/config';
-import { createAgentQueue, formatTimeline, RetryTracker } from '@runner/queue';
+import { runCli } from '@runner/ops';
+import { createAgentQueue, RetryTracker } from '@runner/queue';
 import {
   fakeGitHubRoutes,
   reply,
@@ -143,10 +144,14 @@ console.log(
   `  comments by the app on octo-org/octo-repo#1: ${comments.length} (POSTs that reached GitHub: ${github.requestsTo(fakeGitHubRoutes.createComment).length})`,
 );
 console.log(`  requests: LLM ${llm.requests.length}, GitHub ${github.requests.length}`);
-console.log(
-  `\nRetry timeline of job ${deliveryId}, as kept in Redis (${config.queue.prefix}:job:retry:${deliveryId})`,
-);
-for (const line of formatTimeline(record.timeline)) console.log(`  ${line}`);
+console.log(`\n$ runner-ops job ${deliveryId}`);
+const opsExit = await runCli(['job', deliveryId], {
+  env: { REDIS_URL: config.redisUrl, QUEUE_PREFIX: config.queue.prefix, NO_COLOR: '1' },
+  stdout: process.stdout,
+  stderr: process.stderr,
+  isTTY: false,
+});
+if (opsExit !== 0) exitCode = 1;
 if (comments.length !== 1) exitCode = 1;
 
 redis.disconnect();

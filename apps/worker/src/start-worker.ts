@@ -1,3 +1,4 @@
+import { request as octokitRequest } from '@octokit/request';
 import { runAgent } from '@runner/agent';
 import { githubAppCredentials, type RunnerConfig } from '@runner/config';
 import {
@@ -8,15 +9,20 @@ import {
   RedisToolResultStore,
 } from '@runner/github';
 import { LlmClient } from '@runner/llm';
-import { assertNoEviction, createAgentWorker, recordRetryInCurrentJob } from '@runner/queue';
-import type { Logger } from '@runner/retry';
+import { assertNoEviction, createAgentWorker, FleetStats, recordRetryInCurrentJob } from '@runner/queue';
+import { CircuitBreaker, defaultCircuitBreakerOptions, type Logger } from '@runner/retry';
 import { Redis } from 'ioredis';
+import { listeningPort, WorkerMetrics } from './metrics.ts';
 
 export interface StartWorkerOptions {
   logger: Logger;
 }
 
 export interface RunningWorker {
+  /** This process's Prometheus series (served on METRICS_PORT when set). */
+  metrics: WorkerMetrics;
+  /** The port /metrics listens on, when METRICS_PORT is set (0 picks a free one). */
+  metricsPort: number | undefined;
   /** Stops taking jobs, lets active ones finish for up to `graceMs`, then closes. */
   close(graceMs?: number): Promise<void>;
 }
@@ -37,6 +43,8 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
     throw error;
   }
 
+  const metrics = new WorkerMetrics();
+  const stats = new FleetStats(redis, config.queue.prefix);
   const tokens = new InstallationTokens({
     appId,
     privateKey,
@@ -44,7 +52,9 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
     policy: config.retry.githubToken,
     logger,
     onRetry: recordRetryInCurrentJob,
+    request: octokitRequest.defaults({ request: { fetch: metrics.timedFetch('githubToken') } }),
   });
+  const llmCircuit = `llm:${config.llm.baseUrl}`;
   const llm = new LlmClient({
     baseUrl: config.llm.baseUrl,
     apiKey: config.llm.apiKey,
@@ -52,7 +62,25 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
     policy: config.retry.llm,
     logger,
     onRetry: recordRetryInCurrentJob,
+    fetch: metrics.timedFetch('llm'),
+    breaker: new CircuitBreaker({
+      name: llmCircuit,
+      onStateChange: ({ to }) => {
+        metrics.circuitState('llm', to);
+        // Ops see the circuit as this worker last saw it; issue 7 shares the circuit itself.
+        const retryAtMs = to === 'open' ? Date.now() + defaultCircuitBreakerOptions.cooldownMs : undefined;
+        stats
+          .reportCircuit({
+            name: llmCircuit,
+            state: to,
+            updatedAtMs: Date.now(),
+            ...(retryAtMs ? { retryAtMs } : {}),
+          })
+          .catch((error: unknown) => logger.warn({ err: error }, 'Could not report the circuit state'));
+      },
+    }),
   });
+  metrics.circuitState('llm', 'closed');
   const mutations = new MutationQueue();
   const results = new RedisToolResultStore(redis, { prefix: config.queue.prefix });
 
@@ -64,6 +92,8 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
     deadlineMs: config.job.deadlineMs,
     policy: config.retry.job,
     logger,
+    onRetry: (event) => metrics.retry(event),
+    onOutcome: (outcome, reason) => metrics.outcome(outcome, reason),
     lockDurationMs: config.worker.lockDurationMs,
     stalledIntervalMs: config.worker.stalledIntervalMs,
     handle: async (data, job) => {
@@ -73,6 +103,7 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
         baseUrl: config.github.apiUrl,
         logger: job.logger,
         mutations,
+        fetch: metrics.timedFetch('github'),
       });
       const tools = createIssueTools({
         octokit,
@@ -111,7 +142,17 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
     `Worker ready: taking jobs from ${config.queue.prefix}:agent-jobs`,
   );
 
+  const metricsServer =
+    config.metricsPort === undefined ? undefined : await metrics.serve(config.metricsPort);
+  if (metricsServer)
+    logger.info(
+      { port: listeningPort(metricsServer) },
+      `Metrics on :${listeningPort(metricsServer)}/metrics`,
+    );
+
   return {
+    metrics,
+    metricsPort: metricsServer ? listeningPort(metricsServer) : undefined,
     async close(graceMs = config.worker.shutdownGraceMs) {
       let timer: NodeJS.Timeout | undefined;
       const graceful = worker.close();
@@ -124,6 +165,7 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
         await worker.close(true);
       }
       clearTimeout(timer);
+      metricsServer?.close();
       redis.disconnect();
     },
   };

@@ -35,6 +35,7 @@ describe('envVariables', () => {
       'GITHUB_WEBHOOK_SECRET',
       'LLM_API_KEY',
       'OLLAMA_API_KEY',
+      'OPS_TOKEN',
     ]);
   });
 });

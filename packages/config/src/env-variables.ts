@@ -34,6 +34,8 @@ export const configDefaults = {
   webhooksPort: 3000,
   // GitHub caps webhook payloads at 25 MB.
   webhookMaxBodyBytes: 25 * 1024 * 1024,
+  opsPort: 3001,
+  opsHost: '127.0.0.1',
 } as const;
 
 const policyPurpose: Record<PolicyName, string> = {
@@ -196,6 +198,29 @@ export const envVariables: readonly EnvVariable[] = [
     name: 'WEBHOOK_MAX_BODY_BYTES',
     description: "Largest webhook body accepted, in bytes (GitHub's own cap is 25 MB); larger ones get 413",
     default: String(configDefaults.webhookMaxBodyBytes),
+    secret: false,
+  },
+  {
+    name: 'OPS_PORT',
+    description: 'Port of the ops server: dashboard, job timelines, /metrics',
+    default: String(configDefaults.opsPort),
+    secret: false,
+  },
+  {
+    name: 'OPS_HOST',
+    description: 'Interface the ops server listens on; anything but loopback requires OPS_TOKEN',
+    default: configDefaults.opsHost,
+    secret: false,
+  },
+  {
+    name: 'OPS_TOKEN',
+    description:
+      'Bearer token (or basic-auth password) for everything on the ops server but its health checks',
+    secret: true,
+  },
+  {
+    name: 'METRICS_PORT',
+    description: "Port of a worker's own /metrics for Prometheus; unset for none",
     secret: false,
   },
   ...retryVariables(),

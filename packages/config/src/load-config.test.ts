@@ -47,6 +47,8 @@ describe('loadConfig', () => {
       job: { deadlineMs: 900_000 },
       agent: { maxTurns: 8 },
       webhooks: { port: 3000, maxBodyBytes: 26_214_400 },
+      ops: { port: 3001, host: '127.0.0.1', token: undefined },
+      metricsPort: undefined,
     });
   });
 
@@ -95,6 +97,8 @@ describe('loadConfig', () => {
       job: { deadlineMs: 900_000 },
       agent: { maxTurns: 8 },
       webhooks: { port: 3000, maxBodyBytes: 26_214_400 },
+      ops: { port: 3001, host: '127.0.0.1', token: undefined },
+      metricsPort: undefined,
     });
   });
 
@@ -415,5 +419,28 @@ describe('loadConfig: queue, worker, agent and intake settings', () => {
       'AGENT_MAX_TURNS: expected a whole number from 1 to 100: model turns; got "eight"',
     );
     expect(problems.join('\n')).toContain('QUEUE_PREFIX: expected a Redis key prefix');
+  });
+});
+
+describe('loadConfig: ops settings', () => {
+  it('reads the ops server and metrics settings, and never quotes the token', () => {
+    const config = loadConfig({
+      OPS_PORT: '4001',
+      OPS_HOST: '0.0.0.0',
+      OPS_TOKEN: 'a'.repeat(24),
+      METRICS_PORT: '9464',
+    });
+    expect(config.ops).toEqual({ port: 4001, host: '0.0.0.0', token: 'a'.repeat(24) });
+    expect(config.metricsPort).toBe(9464);
+    let thrown: unknown;
+    try {
+      loadConfig({ OPS_TOKEN: 'short-secret' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as ConfigError).message).toContain(
+      'OPS_TOKEN: expected a random token of at least 16 characters',
+    );
+    expect((thrown as ConfigError).message).not.toContain('short-secret');
   });
 });

@@ -21,6 +21,8 @@ import {
   llmBaseUrlRule,
   llmModelRule,
   logLevelRule,
+  opsHostRule,
+  opsTokenRule,
   queuePrefixRule,
   redisUrlRule,
   webhookSecretRule,
@@ -74,6 +76,10 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   const maxTurns = number('AGENT_MAX_TURNS', 1, 100, 'model turns');
   const port = number('WEBHOOKS_PORT', 0, 65_535, 'a TCP port');
   const maxBodyBytes = number('WEBHOOK_MAX_BODY_BYTES', 1_024, 100 * 1024 * 1024, 'bytes');
+  const opsPort = number('OPS_PORT', 0, 65_535, 'a TCP port');
+  const opsHost = readVariable(env, 'OPS_HOST', opsHostRule, problems);
+  const opsToken = readVariable(env, 'OPS_TOKEN', opsTokenRule, problems);
+  const metricsPort = number('METRICS_PORT', 0, 65_535, 'a TCP port');
 
   for (const need of new Set(options.needs)) {
     for (const requirement of requirements[need]) {
@@ -105,6 +111,12 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
       port: port ?? configDefaults.webhooksPort,
       maxBodyBytes: maxBodyBytes ?? configDefaults.webhookMaxBodyBytes,
     },
+    ops: {
+      port: opsPort ?? configDefaults.opsPort,
+      host: opsHost ?? configDefaults.opsHost,
+      token: opsToken,
+    },
+    metricsPort,
   };
 }
 

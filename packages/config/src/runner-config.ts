@@ -61,4 +61,12 @@ export interface RunnerConfig {
     port: number;
     maxBodyBytes: number;
   };
+  ops: {
+    port: number;
+    host: string;
+    /** Absent: the server only listens on loopback. */
+    token: string | undefined;
+  };
+  /** A worker's own /metrics port; absent for none. */
+  metricsPort: number | undefined;
 }

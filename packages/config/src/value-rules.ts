@@ -113,3 +113,23 @@ export const queuePrefixRule: ValueRule<string> = {
     'a Redis key prefix of letters, digits and _ : . - { } (at most 64), e.g. runner, or {runner} to keep every queue key in one Redis Cluster slot',
   secret: false,
 };
+
+export const opsHostRule: ValueRule<string> = {
+  schema: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9.:-]+$/),
+  expects: 'an interface address or host name to listen on, e.g. 127.0.0.1, ::1 or 0.0.0.0',
+  secret: false,
+};
+
+// Compared in constant time against what browsers and scripts send; too short is guessable.
+export const opsTokenRule: ValueRule<string> = {
+  schema: z
+    .string()
+    .trim()
+    .refine((token) => token.length >= 16, 'is shorter than 16 characters')
+    .refine((token) => !/\s/.test(token), 'contains whitespace'),
+  expects: 'a random token of at least 16 characters without spaces, e.g. from `openssl rand -hex 24`',
+  secret: true,
+};

@@ -37,6 +37,8 @@ export interface InstallationOctokitOptions {
    * per process, so that every Octokit for an installation waits in the same line. Default: one of its own.
    */
   mutations?: MutationQueue;
+  /** The fetch Octokit sends with, e.g. one that times requests for metrics. Default: global `fetch`. */
+  fetch?: typeof fetch;
   /** Must be the token client's clock: the window is measured from the token's `createdAt`. */
   clock?: Clock;
   sleep?: Sleep;
@@ -73,6 +75,7 @@ export function createInstallationOctokit(options: InstallationOctokitOptions): 
   const octokitOptions: OctokitOptions = {
     baseUrl: (options.baseUrl ?? tokens.baseUrl).replace(/\/+$/, ''),
     userAgent: options.userAgent ?? defaultInstallationTokensOptions.userAgent,
+    ...(options.fetch ? { request: { fetch: options.fetch } } : {}),
   };
   if (options.logger !== undefined) {
     octokitOptions.log = {

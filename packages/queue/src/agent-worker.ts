@@ -12,7 +12,7 @@ import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Wor
 import type { Redis } from 'ioredis';
 import { type AgentJobData, parseAgentJobData } from './agent-job.ts';
 import { agentQueueName } from './agent-queue.ts';
-import { FleetStats } from './fleet-stats.ts';
+import { FleetStats, type JobOutcome } from './fleet-stats.ts';
 import { runInJobScope } from './job-scope.ts';
 import { type LastError, RetryTracker } from './retry-tracker.ts';
 import type { TimelineEntry, TimelineLayer } from './timeline.ts';
@@ -50,6 +50,10 @@ export interface AgentWorkerOptions {
   stalledIntervalMs?: number;
   logger: Logger;
   random?: Random;
+  /** Every retry of a lower layer (request, tool), as it happens: for the process's own metrics. */
+  onRetry?: (event: RetryEvent) => void;
+  /** Every job outcome, with the failure's reason: for the process's own metrics (requeued and delayed are job-level retries). */
+  onOutcome?: (outcome: JobOutcome, reason?: string) => void;
   handle: (data: AgentJobData, context: AgentJobContext) => Promise<unknown>;
 }
 
@@ -82,6 +86,11 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
   const policy = options.policy ?? defaultPolicies.job;
   const tracker = new RetryTracker(options.redis, options.prefix);
   const stats = new FleetStats(options.redis, options.prefix);
+  /** Counts an outcome fleet-wide (Redis) and for this process (the hook). */
+  const outcome = (what: JobOutcome, reason?: string): Promise<void> => {
+    options.onOutcome?.(what, reason);
+    return stats.countJob(what);
+  };
   const maxRuns = options.maxRuns ?? defaultAgentWorkerOptions.maxRuns;
   const random = options.random ?? Math.random;
 
@@ -108,7 +117,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
     if (!parsed.ok) {
       const message = `Invalid job data: ${parsed.problems.join('; ')}`;
       await tracker.recordFailure(jobId, lastError(new TypeError(message), 'job'), false);
-      await stats.countJob('failed');
+      await outcome('failed');
       throw new UnrecoverableError(message);
     }
     const record = await tracker.read(jobId);
@@ -118,7 +127,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
         run > maxRuns ? `ran ${run - 1} times` : `used its ${formatSeconds(options.deadlineMs)} of work`;
       await tracker.recordFailure(jobId, lastError(new Error(`Job ${why} without finishing`), 'job'), true);
       append({ kind: 'job_failed', layer: 'job', target: 'agent', reason: `job ${why}` });
-      track(stats.countJob('dead_lettered'));
+      track(outcome('dead_lettered'));
       await Promise.all(pending);
       throw new UnrecoverableError(
         `Job ${why} without finishing; last error: ${record.lastError?.message ?? 'none'}`,
@@ -134,6 +143,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
     });
     const startedAtMs = Date.now();
     const onRetry = (event: RetryEvent) => {
+      options.onRetry?.(event);
       track(stats.countRetry(layerOf(event.layer), event.target ?? 'unknown', event.reason));
       append({
         kind: 'retry',
@@ -168,7 +178,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
         }),
       );
       append({ kind: 'job_completed', layer: 'job', target: 'agent' });
-      track(stats.countJob('completed'));
+      track(outcome('completed'));
       return result;
     } catch (error) {
       throw await decide(error);
@@ -182,7 +192,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
       const last = lastError(error, 'job');
       if (!c.retryable) {
         await tracker.recordFailure(jobId, last, false);
-        track(stats.countJob('failed'));
+        track(outcome('failed'));
         append({
           kind: 'job_failed',
           layer: 'job',
@@ -200,7 +210,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
         // A little spread, so that jobs held back by the same limit do not all return in the same instant.
         const delayMs = Math.ceil(c.retryAfterMs + random() * Math.min(1_000, c.retryAfterMs * 0.1));
         await tracker.recordRequeue(jobId, last);
-        track(stats.countJob('delayed'));
+        track(outcome('delayed', c.reason));
         track(stats.countRetry('job', 'agent', c.reason));
         append({
           kind: 'job_delayed',
@@ -220,7 +230,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
       const requeue = job.attemptsMade + 1;
       if (requeue > policy.maxRetries) {
         await tracker.recordFailure(jobId, last, true);
-        track(stats.countJob('dead_lettered'));
+        track(outcome('dead_lettered'));
         append({
           kind: 'job_failed',
           layer: 'job',
@@ -235,7 +245,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
       }
       const delayMs = Math.round(backoffDelayMs(requeue - 1, policy, random));
       await tracker.recordRequeue(jobId, last);
-      track(stats.countJob('requeued'));
+      track(outcome('requeued', c.reason));
       track(stats.countRetry('job', 'agent', c.reason));
       append({
         kind: 'job_requeued',

@@ -94,7 +94,7 @@ export class QueueInspector {
       this.queue.getWorkersCount(),
       this.stats.circuits(),
       this.stats.retriedLastHour(),
-      this.deadLetteredJobs(),
+      this.tracker.deadLetteredCount(),
     ]);
     return {
       counts: {
@@ -103,7 +103,7 @@ export class QueueInspector {
         delayed: counts.delayed ?? 0,
         completed: counts.completed ?? 0,
         failed: counts.failed ?? 0,
-        'dead-lettered': deadLettered.length,
+        'dead-lettered': deadLettered,
         paused: counts.paused ?? 0,
       },
       isPaused,

@@ -99,6 +99,11 @@ export class RetryTracker {
     return this.redis.smembers(this.deadLetteredKey());
   }
 
+  /** How many jobs are dead-lettered; cheap enough for every metrics scrape. */
+  async deadLetteredCount(): Promise<number> {
+    return this.redis.scard(this.deadLetteredKey());
+  }
+
   private deadLetteredKey(): string {
     return `${this.prefix}:job:dead-lettered`;
   }

@@ -63,6 +63,8 @@ export interface Harness {
   /** Adds a job and waits, bounded, until it completes or fails for good. */
   runJob(data: AgentJobData, timeoutMs?: number): Promise<{ completed: boolean; error?: Error; job: Job }>;
   waitForJob(jobId: string, timeoutMs?: number): Promise<{ completed: boolean; error?: Error; job: Job }>;
+  /** The in-process worker, when one was started. */
+  worker: RunningWorker | undefined;
   /** The app's comments on the test issue. */
   botComments(): Array<{ body: string }>;
   close(): Promise<void>;
@@ -131,6 +133,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       return waitForJob(data.deliveryId, timeoutMs);
     },
     waitForJob,
+    worker,
     botComments: () =>
       github.comments(issue.owner, issue.repo, issue.number).filter((c) => c.user.type === 'Bot'),
     async close() {

@@ -65,6 +65,26 @@ describe('the three layers, end to end through BullMQ', () => {
     expect(lines.at(-1)).toMatch(/Job completed$/);
   });
 
+  it('counts every layer’s retries and times each upstream request on the worker’s /metrics', async () => {
+    const h = await setup({
+      env: { METRICS_PORT: '0' },
+      llm: [reply.rateLimited({ retryAfterMs: 50 }), triageModel()],
+      github: { faults: { [fakeGitHubRoutes.createComment]: [reply.status(502)] } },
+    });
+    const { completed } = await h.runJob(h.jobData('delivery-metrics'));
+    expect(completed).toBe(true);
+    const text = await (await fetch(`http://127.0.0.1:${h.worker?.metricsPort}/metrics`)).text();
+    expect(text).toContain('runner_worker_retries_total{layer="request",target="llm",reason="HTTP 429"} 1');
+    expect(text).toContain(
+      'runner_worker_retries_total{layer="tool",target="comment_on_issue",reason="HTTP 502"} 1',
+    );
+    expect(text).toContain('runner_worker_jobs_total{outcome="completed"} 1');
+    expect(text).toMatch(/runner_upstream_request_duration_seconds_count\{target="llm",status="429"\} 1/);
+    expect(text).toMatch(/runner_upstream_request_duration_seconds_count\{target="llm",status="200"\} 3/);
+    expect(text).toMatch(/runner_upstream_request_duration_seconds_count\{target="github",status="502"\} 1/);
+    expect(text).toContain('runner_circuit_state{target="llm"} 0');
+  });
+
   it('requeues a job rate limited longer than layer 1 allows, no sooner than Retry-After, then completes', async () => {
     const h = await setup({
       env: { RETRY_LLM_MAX_RETRIES: '1' },

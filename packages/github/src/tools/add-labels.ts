@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { callGitHub } from '../tool-call.ts';
 import { issueParams } from './get-issue.ts';
-import { idempotencyKey } from './idempotency.ts';
+import { recordedSideEffect } from './recorded-side-effect.ts';
 import type { IssueTool, IssueToolContext } from './tool.ts';
 import { parseToolArguments, toolError, toParameters } from './tool-arguments.ts';
-import { toolFailure } from './tool-failure.ts';
 
 const name = 'add_labels';
 
@@ -34,10 +33,7 @@ export function addLabelsTool(context: IssueToolContext): IssueTool {
     async run(rawArguments, callIndex) {
       const parsed = parseToolArguments(name, schema, rawArguments);
       if (!parsed.ok) return toolError(parsed.error);
-      const key = idempotencyKey(context.jobId, callIndex, name);
-      const recorded = await context.results.get(key);
-      if (recorded !== undefined) return recorded;
-      try {
+      return recordedSideEffect(context, name, callIndex, async () => {
         const response = await callGitHub(
           name,
           (_attempt, signal) =>
@@ -48,12 +44,8 @@ export function addLabelsTool(context: IssueToolContext): IssueTool {
             }),
           context,
         );
-        const result = JSON.stringify({ labels: response.data.map((label) => label.name) });
-        await context.results.set(key, result);
-        return result;
-      } catch (error) {
-        return toolFailure(error);
-      }
+        return JSON.stringify({ labels: response.data.map((label) => label.name) });
+      });
     },
   };
 }

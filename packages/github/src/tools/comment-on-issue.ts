@@ -3,9 +3,9 @@ import { classifyGitHubError } from '../classify-github-error.ts';
 import { callGitHub } from '../tool-call.ts';
 import { issueParams } from './get-issue.ts';
 import { commentMarker, hasMarker, idempotencyKey } from './idempotency.ts';
+import { recordedSideEffect } from './recorded-side-effect.ts';
 import type { IssueTool, IssueToolContext } from './tool.ts';
 import { parseToolArguments, toolError, toParameters } from './tool-arguments.ts';
-import { toolFailure } from './tool-failure.ts';
 
 const name = 'comment_on_issue';
 
@@ -47,18 +47,10 @@ export function commentOnIssueTool(context: IssueToolContext): IssueTool {
     async run(rawArguments, callIndex) {
       const parsed = parseToolArguments(name, schema, rawArguments);
       if (!parsed.ok) return toolError(parsed.error);
-      const key = idempotencyKey(context.jobId, callIndex, name);
-      const recorded = await context.results.get(key);
-      if (recorded !== undefined) return recorded;
-
-      try {
+      return recordedSideEffect(context, name, callIndex, async (key) => {
         const comment = await postOnce(context, key, parsed.value.body);
-        const result = JSON.stringify({ commentId: String(comment.id), url: comment.html_url });
-        await context.results.set(key, result);
-        return result;
-      } catch (error) {
-        return toolFailure(error);
-      }
+        return JSON.stringify({ commentId: String(comment.id), url: comment.html_url });
+      });
     },
   };
 }

@@ -1,0 +1,103 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { CliError } from './cli-errors.ts';
+
+/**
+ * ioredis options for the CLI. A person waits on every command, so a Redis that is down must fail at
+ * once with its reason, never hang: ioredis's defaults queue commands while offline and retry each 20
+ * times. BullMQ asks for `maxRetriesPerRequest: null` only on a Worker's blocking connections; a Queue
+ * may fail fast.
+ */
+export const cliRedisOptions = {
+  /** `connectRedis` connects itself, so the first failure is seen and reported with its reason. */
+  lazyConnect: true,
+  /** Commands sent while disconnected fail at once instead of waiting for a reconnect. */
+  enableOfflineQueue: false,
+  /** A command in flight when the connection drops fails after one reconnect attempt. */
+  maxRetriesPerRequest: 1,
+  /** One TCP connection attempt may take this long, in ms (ioredis: 10 s). */
+  connectTimeout: 3_000,
+  /** A command with no answer (a hung Redis, a dropped network) fails after this, in ms. */
+  commandTimeout: 10_000,
+} as const satisfies RedisOptions;
+
+export const defaultConnectRedisOptions = {
+  /** The whole connection (TCP, AUTH, ready check) must be up within this, in ms. */
+  timeoutMs: 3_000,
+} as const;
+
+/** The CLI could not reach Redis. Its message is the one line shown; it never holds a password. */
+export class RedisUnreachableError extends CliError {
+  override name = 'RedisUnreachableError';
+
+  constructor(url: string, reason: string, options?: ErrorOptions) {
+    super(`cannot reach Redis at ${redactRedisUrl(url)} (${reason}); is it running? Set REDIS_URL.`, options);
+  }
+}
+
+/** The URL to show people: credentials dropped, since `REDIS_URL` may carry a password. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const path = parsed.pathname === '/' ? '' : parsed.pathname;
+    return `${parsed.protocol}//${parsed.host}${path}`;
+  } catch {
+    return 'the configured REDIS_URL';
+  }
+}
+
+/** The part of a connection error worth a line: Node's code (ECONNREFUSED, ENOTFOUND), else its message. */
+export function connectionReason(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
+    return error.code;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A connected ioredis client with {@link cliRedisOptions}, or a clear failure within `timeoutMs`.
+ * @throws RedisUnreachableError when the connection fails or takes too long; the client is dropped.
+ */
+export async function connectRedis(
+  url: string,
+  options: { timeoutMs?: number; name?: string } = {},
+): Promise<Redis> {
+  const timeoutMs = options.timeoutMs ?? defaultConnectRedisOptions.timeoutMs;
+  const redis = new Redis(url, { ...cliRedisOptions, connectionName: options.name ?? 'runner-ops' });
+  // Without a listener ioredis prints every failed reconnect attempt; the reason is kept for the report.
+  let lastError: unknown;
+  redis.on('error', (error: unknown) => {
+    lastError = error;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer within ${(timeoutMs / 1000).toFixed(1)}s`)),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([redis.connect(), timedOut]);
+  } catch (error) {
+    redis.disconnect();
+    // ioredis rejects with "Connection is closed."; the 'error' event had the reason (ECONNREFUSED, ...).
+    const why = lastError ?? error;
+    throw new RedisUnreachableError(url, connectionReason(why), { cause: why });
+  } finally {
+    clearTimeout(timer);
+  }
+  return redis;
+}
+
+/** QUIT politely, or drop the socket when Redis is gone (QUIT would then fail, not wait). */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return;
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  }
+}

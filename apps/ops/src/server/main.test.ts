@@ -1,0 +1,110 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { type RedisHandle, startRedis, uniquePrefix } from '@runner/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteKeys, within } from './test-helpers.ts';
+
+const appDir = fileURLToPath(new URL('../..', import.meta.url));
+
+interface MainProcess {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the first stdout JSON line for which `match` is true. */
+  line: (match: (line: Record<string, unknown>) => boolean) => Promise<Record<string, unknown>>;
+  exited: Promise<number | null>;
+}
+
+/** `tsx src/server/main.ts` as `npm run ops-server` starts it, with only `env` as its environment. */
+function runMain(env: Record<string, string>): MainProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], { cwd: appDir, env });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+  });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const line = (match: (line: Record<string, unknown>) => boolean) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const look = (): boolean => {
+        for (const text of out.split('\n')) {
+          if (!text.startsWith('{')) continue;
+          const parsed = JSON.parse(text) as Record<string, unknown>;
+          if (match(parsed)) {
+            resolve(parsed);
+            return true;
+          }
+        }
+        return false;
+      };
+      if (look()) return;
+      const onData = (): void => {
+        if (look()) child.stdout.off('data', onData);
+      };
+      child.stdout.on('data', onData);
+      void exited.then(() => reject(new Error(`main exited before the line; stderr: ${err}`)));
+    });
+  return { child, stdout: () => out, stderr: () => err, line, exited };
+}
+
+describe('ops server main', () => {
+  let redis: RedisHandle;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('exits 1 with one line, no stack, when asked to listen beyond loopback without a token', async () => {
+    const main = runMain({ OPS_HOST: '0.0.0.0', REDIS_URL: redis.url });
+
+    expect(await within(30_000, 'main exiting', main.exited)).toBe(1);
+    expect(main.stderr()).toMatch(
+      /^OPS_TOKEN is not set, and OPS_HOST=0\.0\.0\.0 is not a loopback address.*\n$/,
+    );
+    expect(main.stderr().trim().split('\n')).toHaveLength(1);
+  });
+
+  it('exits 1 with one line when Redis is unreachable', async () => {
+    const main = runMain({ REDIS_URL: 'redis://127.0.0.1:1', OPS_PORT: '0' });
+
+    expect(await within(30_000, 'main exiting', main.exited)).toBe(1);
+    expect(main.stderr()).toMatch(
+      /^Cannot reach Redis at 127\.0\.0\.1:1 \(.*\); start it .* or set REDIS_URL\n$/,
+    );
+  });
+
+  it('listens, warns that it has no token, answers, and on SIGTERM closes and exits 0', async () => {
+    const prefix = uniquePrefix('ops-main');
+    const main = runMain({ REDIS_URL: redis.url, QUEUE_PREFIX: prefix, OPS_PORT: '0', LOG_LEVEL: 'info' });
+    try {
+      const listening = await within(
+        30_000,
+        'the listening line',
+        main.line((line) => line.url !== undefined),
+      );
+      expect(listening.msg).toBe(`ops server listening on ${String(listening.url)}`);
+      await within(
+        5_000,
+        'the no-token warning',
+        main.line((line) => line.level === 40),
+      );
+      expect((await fetch(`${String(listening.url)}/healthz`)).status).toBe(200);
+
+      main.child.kill('SIGTERM');
+
+      expect(await within(15_000, 'main exiting after SIGTERM', main.exited)).toBe(0);
+      expect(main.stdout()).toContain('"msg":"Stopped"');
+    } finally {
+      main.child.kill('SIGKILL');
+      await deleteKeys(redis.url, prefix);
+    }
+  });
+});

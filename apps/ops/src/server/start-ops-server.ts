@@ -1,0 +1,137 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RunnerConfig } from '@runner/config';
+import { assertNoEviction, createAgentQueue, FleetStats, QueueInspector } from '@runner/queue';
+import type { Redis } from 'ioredis';
+import { closeServer } from './close-server.ts';
+import { createOpsHandler } from './create-ops-handler.ts';
+import { createDashboard } from './dashboard.ts';
+import { assertOpsAccess } from './ops-auth.ts';
+import type { OpsLogger } from './ops-logger.ts';
+import { createOpsMetrics } from './ops-metrics.ts';
+import { closeRedis, connectRedis } from './redis-connection.ts';
+
+/** Options for {@link startOpsServer}; the rest comes from `config.ops`. */
+export interface StartOpsServerOptions {
+  /** On close, how long in-flight requests may take before their connections are cut, in ms. */
+  shutdownGraceMs?: number;
+  /** How long `/readyz` waits for Redis to answer PING, in ms. */
+  readyTimeoutMs?: number;
+}
+
+export const defaultStartOpsServerOptions = {
+  /** On close, in-flight requests get this long to finish, in ms. */
+  shutdownGraceMs: 5_000,
+  /** In ms: a Redis slower than this to answer PING is not ready. */
+  readyTimeoutMs: 1_000,
+} as const;
+
+/** A listening ops server. */
+export interface RunningOpsServer {
+  server: Server;
+  /** e.g. `http://127.0.0.1:3001`. */
+  url: string;
+  /** Stops accepting, waits (bounded) for in-flight requests, then closes the queue and Redis. Idempotent; never rejects. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to Redis (refusing one that may evict keys), opens the agent queue and serves the ops HTTP
+ * server on `config.ops.host`:`config.ops.port`: the queue dashboard, job retry timelines and `/metrics`.
+ * Used by `main.ts` and by tests.
+ * @throws OpsTokenRequiredError when `OPS_TOKEN` is unset and the host is not loopback (before touching
+ *   Redis); RedisUnreachableError; EvictionPolicyError when Redis is not `maxmemory-policy noeviction`;
+ *   the listen error (EADDRINUSE).
+ */
+export async function startOpsServer(
+  config: RunnerConfig,
+  logger: OpsLogger,
+  options: StartOpsServerOptions = {},
+): Promise<RunningOpsServer> {
+  const { host, port, token } = config.ops;
+  assertOpsAccess(host, token);
+  const prefix = config.queue.prefix;
+
+  const redis = await connectRedis(config.redisUrl, logger, 'ops');
+  // The queue gets its own client, with the same fail-fast options, handed to BullMQ as an instance we
+  // own: with Redis down, BullMQ's close() of a connection it created rejects and its disconnect() may
+  // never resolve, while a client of ours can always be dropped.
+  let queueRedis: Redis;
+  try {
+    await assertNoEviction(redis);
+    queueRedis = await connectRedis(config.redisUrl, logger, 'ops-queue');
+  } catch (error) {
+    await closeRedis(redis);
+    throw error;
+  }
+  const clients = [redis, queueRedis];
+  const queue = createAgentQueue({ connection: queueRedis, prefix, policy: config.retry.job });
+  // Connection errors are logged once per outage by connectRedis; anything else is worth a warning.
+  queue.on('error', (error: unknown) => {
+    if (queueRedis.status === 'ready') logger.warn({ err: error, target: 'queue' }, 'Queue error');
+  });
+  const inspector = new QueueInspector(queue, redis, prefix);
+  const registry = createOpsMetrics(inspector, new FleetStats(redis, prefix));
+
+  const server = createServer(
+    createOpsHandler({
+      token,
+      inspector,
+      registry,
+      dashboard: createDashboard(queue, inspector),
+      redisUp: () => clients.every((client) => client.status === 'ready'),
+      ping: () => redis.ping(),
+      logger,
+      readyTimeoutMs: options.readyTimeoutMs ?? defaultStartOpsServerOptions.readyTimeoutMs,
+    }),
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const { forced } = await closeServer(
+        server,
+        options.shutdownGraceMs ?? defaultStartOpsServerOptions.shutdownGraceMs,
+      );
+      if (forced) logger.warn({}, 'Shutdown grace ran out; cut the requests still in flight');
+      registry.clear();
+      // BullMQ leaves a client it was given open; a failed close must not keep Redis clients alive.
+      await queue.close().catch(() => {});
+      await Promise.all(clients.map(closeRedis));
+    })();
+    return closing;
+  };
+
+  try {
+    await listen(server, port, host);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const address = server.address() as AddressInfo;
+  const url = `http://${urlHost(host)}:${address.port}`;
+  logger.info({ port: address.port, url, prefix }, `ops server listening on ${url}`);
+  if (token === undefined) {
+    logger.warn(
+      { host },
+      `OPS_TOKEN is not set: the ops server answers without authentication, on ${host} only. Set OPS_TOKEN before exposing it.`,
+    );
+  }
+  return { server, url, close };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** The host part of a URL for the address the server listens on. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
