@@ -14,6 +14,12 @@ export {
 export { type Classification, classifyError } from './classify-error.ts';
 export { type Clock, type Sleep, sleep, systemClock } from './clock.ts';
 export {
+  type CooldownStore,
+  cooldownUntilMs,
+  InMemoryCooldownStore,
+  type InMemoryCooldownStoreOptions,
+} from './cooldown.ts';
+export {
   AttemptTimeoutError,
   CircuitOpenError,
   DeadlineExceededError,
@@ -39,8 +45,23 @@ export {
   resolvePolicies,
 } from './policies.ts';
 export { type Random, seededRandom } from './random.ts';
+export {
+  defaultTokenBucketRateLimiterOptions,
+  type RateLimiter,
+  TokenBucketRateLimiter,
+  type TokenBucketRateLimiterOptions,
+} from './rate-limiter.ts';
 export { defaultRequestSpacerOptions, RequestSpacer, type RequestSpacerOptions } from './request-spacer.ts';
 export { parseRetryHint, type RetryHint, type RetryHintSource } from './retry-after.ts';
+export {
+  defaultRetryBudgetOptions,
+  InMemoryRetryBudget,
+  isRetryBudgetExhaustedError,
+  type RetryBudget,
+  type RetryBudgetExhaustedDetails,
+  RetryBudgetExhaustedError,
+  type RetryBudgetOptions,
+} from './retry-budget.ts';
 export {
   defaultRetryOptions,
   type RetryEvent,

@@ -1,0 +1,89 @@
+import { type RedisHandle, startRedis, uniquePrefix } from '@runner/testkit';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RedisRateLimiter, type RedisRateLimiterOptions } from './redis-rate-limiter.ts';
+import { connectFleetClient, deleteKeys, patientRedis } from './test-redis.ts';
+
+let server: RedisHandle;
+let first: Redis;
+let second: Redis;
+let prefix: string;
+beforeAll(async () => {
+  server = await startRedis();
+  first = await connectFleetClient(server.url, patientRedis.commandTimeoutMs);
+  second = await connectFleetClient(server.url, patientRedis.commandTimeoutMs);
+});
+beforeEach(() => {
+  prefix = uniquePrefix('rate');
+});
+afterEach(async () => {
+  await deleteKeys(first, prefix);
+});
+afterAll(async () => {
+  first.disconnect();
+  second.disconnect();
+  await server.stop();
+});
+
+function twoProcesses(options: Omit<RedisRateLimiterOptions, 'redis' | 'prefix'>) {
+  const limiter = (redis: Redis) =>
+    new RedisRateLimiter({ redis, prefix, operationTimeoutMs: patientRedis.operationTimeoutMs, ...options });
+  return { a: limiter(first), b: limiter(second) };
+}
+
+describe('RedisRateLimiter', () => {
+  it('keeps both processes together under one quota: burst + rate × time', async () => {
+    const { a, b } = twoProcesses({ ratePerSec: 40, burst: 4 });
+    const startedAtMs = performance.now();
+    const grantedAtMs: number[] = [];
+    await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        (i % 2 === 0 ? a : b).acquire('llm').then(() => grantedAtMs.push(performance.now() - startedAtMs)),
+      ),
+    );
+    grantedAtMs.sort((x, y) => x - y);
+    // The n-th grant (0-based) past the burst cannot come before (n + 1 - burst) / rate seconds.
+    for (const [n, atMs] of grantedAtMs.entries()) {
+      expect(atMs).toBeGreaterThanOrEqual(((n + 1 - 4) * 1_000) / 40 - 5);
+    }
+    expect(grantedAtMs.at(-1)).toBeGreaterThanOrEqual(((24 - 4) * 1_000) / 40 - 5);
+  });
+
+  it('adaptive: one process’s 429 lowers the rate for all, and successes raise it again', async () => {
+    const { a, b } = twoProcesses({ ratePerSec: 10, adaptive: true, increasePerSec: 5 });
+    expect(await b.currentRatePerSec('llm')).toBe(10);
+    await a.onThrottled('llm');
+    expect(await b.currentRatePerSec('llm')).toBe(5);
+    // The 429s of calls already in flight count once.
+    await b.onThrottled('llm');
+    expect(await a.currentRatePerSec('llm')).toBe(5);
+
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await b.onSuccess('llm');
+    const raised = await a.currentRatePerSec('llm');
+    expect(raised).toBeGreaterThan(5.5);
+    expect(raised).toBeLessThan(10);
+  });
+
+  it('gives up a wait at once when aborted, and lets the next caller in', async () => {
+    const { a, b } = twoProcesses({ ratePerSec: 2, burst: 1 });
+    await a.acquire('llm');
+    const controller = new AbortController();
+    const waiting = a.acquire('llm', controller.signal).catch((e: unknown) => e);
+    const queued = a.acquire('llm');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const abortedAtMs = performance.now();
+    controller.abort(new Error('no longer needed'));
+    expect(((await waiting) as Error).message).toBe('no longer needed');
+    expect(performance.now() - abortedAtMs).toBeLessThan(50);
+    await queued;
+    // The fleet's one token per 500 ms went to the queued caller.
+    expect(await first.exists(`${prefix}:fleet:rate:llm`)).toBe(1);
+    await expect(
+      b.acquire('llm', AbortSignal.timeout(100)).then(
+        () => 'granted',
+        () => 'still waiting',
+      ),
+    ).resolves.toBe('still waiting');
+  });
+});

@@ -1,0 +1,193 @@
+import {
+  type RateLimiter,
+  sleep as realSleep,
+  type Sleep,
+  TokenBucketRateLimiter,
+  type TokenBucketRateLimiterOptions,
+} from '@runner/retry';
+import { type FleetRedisOptions, fleetKey } from './fleet-redis.ts';
+import { definedOnly } from './internal/defined-only.ts';
+import { LuaScript } from './internal/lua-script.ts';
+import { TurnQueue } from './internal/turn-queue.ts';
+import { RedisFallback } from './redis-fallback.ts';
+
+export interface RedisRateLimiterOptions
+  extends FleetRedisOptions,
+    Omit<TokenBucketRateLimiterOptions, 'clock'> {
+  /** How long a bucket nobody uses is kept; a new one starts full at `ratePerSec`. Default 600 000 ms (10 min). In ms. */
+  keyTtlMs?: number;
+  /**
+   * This process's bucket, used while Redis is slow or down. Default: a `TokenBucketRateLimiter` on the same
+   * options, so each process alone keeps to the quota and the fleet may exceed it by its size during an
+   * outage; give one at `ratePerSec / processes` where the quota is strict.
+   */
+  fallback?: TokenBucketRateLimiter;
+}
+
+export const defaultRedisRateLimiterOptions = { keyTtlMs: 600_000 } as const;
+
+/**
+ * KEYS[1] the bucket's hash. ARGV: operation (`acquire`, `throttled`, `success`), rate, burst, adaptive
+ * (1/0), min rate, decrease factor, increase per second, decrease interval ms, key TTL ms.
+ * Refills the stored tokens for the time since the last refill at the stored rate, on the server's clock
+ * (`TIME`: one clock for the fleet), capped at the capacity (burst, scaled down with a lowered rate as the
+ * AWS SDK's adaptive mode does). `acquire` takes a token and returns 0, or takes nothing and returns the
+ * ms until one is due. `throttled` multiplies the rate by the factor, at most once per interval, not below
+ * the min; `success` adds `increase × (time since the last success, at most 1 s)`, not above the rate
+ * (AIMD). Same arithmetic as `TokenBucketRateLimiter`.
+ */
+const bucketScript = new LuaScript(`
+local time = redis.call('TIME')
+local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local op = ARGV[1]
+local baseRate, burst, adaptive = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == '1'
+local minRate, factor, increase = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local decreaseIntervalMs = tonumber(ARGV[8])
+local h = redis.call('HMGET', KEYS[1], 'tokens', 'refilledAt', 'rate', 'increasedAt', 'decreasedAt')
+local rate = baseRate
+if adaptive and h[3] then rate = math.min(baseRate, tonumber(h[3])) end
+local function capacity(r) return math.max(1, burst * r / baseRate) end
+local tokens = tonumber(h[1]) or burst
+local refilledAt = tonumber(h[2]) or nowMs
+local increasedAt = tonumber(h[4]) or nowMs
+local decreasedAt = tonumber(h[5]) or -1e15
+tokens = math.min(capacity(rate), tokens + math.max(0, nowMs - refilledAt) * rate / 1000)
+refilledAt = math.max(nowMs, refilledAt)
+local waitMs = 0
+if op == 'acquire' then
+  if tokens >= 1 - 1e-9 then
+    tokens = math.max(0, tokens - 1)
+  else
+    waitMs = math.max(1, math.ceil((1 - tokens) * 1000 / rate))
+  end
+elseif op == 'throttled' and adaptive then
+  if nowMs - decreasedAt >= decreaseIntervalMs then
+    rate = math.max(minRate, rate * factor)
+    decreasedAt, increasedAt = nowMs, nowMs
+    tokens = math.min(tokens, capacity(rate))
+  end
+elseif op == 'success' and adaptive then
+  local stepMs = math.min(math.max(0, nowMs - increasedAt), 1000)
+  rate = math.min(baseRate, rate + increase * stepMs / 1000)
+  increasedAt = nowMs
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'refilledAt', refilledAt, 'rate', tostring(rate),
+  'increasedAt', increasedAt, 'decreasedAt', decreasedAt)
+redis.call('PEXPIRE', KEYS[1], ARGV[9])
+return waitMs`);
+
+/**
+ * A token bucket shared by the fleet, so that all processes together stay under a known quota
+ * (`RATE_LIMIT_<TARGET>_PER_SEC`). With `adaptive`, the shared rate is halved on a 429 and regained slowly
+ * on success (AIMD, like the AWS SDK's adaptive retry mode), so one process's 429 slows every process.
+ *
+ * Key: `<prefix>:fleet:rate:<target>`, a hash `{ tokens, refilledAt, rate, increasedAt, decreasedAt }`
+ * expiring `keyTtlMs` after the last call. In each process the callers for one target queue up and only
+ * the first polls Redis, so a crowd of waiters costs one script call per wake-up, not one each.
+ */
+export class RedisRateLimiter implements RateLimiter {
+  private readonly options: FleetRedisOptions;
+  private readonly keyTtlMs: number;
+  private readonly sleep: Sleep;
+  private readonly local: TokenBucketRateLimiter;
+  private readonly fallback: RedisFallback;
+  private readonly turns = new TurnQueue();
+
+  constructor(options: RedisRateLimiterOptions) {
+    this.options = options;
+    this.keyTtlMs = options.keyTtlMs ?? defaultRedisRateLimiterOptions.keyTtlMs;
+    this.sleep = options.sleep ?? realSleep;
+    this.local =
+      options.fallback ??
+      new TokenBucketRateLimiter({
+        ratePerSec: options.ratePerSec,
+        ...definedOnly({
+          burst: options.burst,
+          adaptive: options.adaptive,
+          minRatePerSec: options.minRatePerSec,
+          decreaseFactor: options.decreaseFactor,
+          increasePerSec: options.increasePerSec,
+          decreaseIntervalMs: options.decreaseIntervalMs,
+          clock: options.clock,
+          sleep: options.sleep,
+        }),
+      });
+    this.fallback = new RedisFallback('rate limiter', options);
+  }
+
+  acquire(target: string, signal?: AbortSignal): Promise<void> {
+    return this.turns.run(target, signal, async () => {
+      for (;;) {
+        signal?.throwIfAborted();
+        const waitMs = await this.fallback.run(
+          'rate limit acquire',
+          async () => Number(await this.call(target, 'acquire')),
+          () => this.local.tryAcquire(target),
+        );
+        if (waitMs === 0) return;
+        await this.sleep(waitMs, signal);
+      }
+    });
+  }
+
+  async onThrottled(target: string): Promise<void> {
+    if (!this.local.adaptive) return;
+    this.local.onThrottled(target);
+    await this.fallback.run(
+      'rate limit throttled',
+      async () => {
+        await this.call(target, 'throttled');
+      },
+      () => {},
+    );
+  }
+
+  async onSuccess(target: string): Promise<void> {
+    if (!this.local.adaptive) return;
+    this.local.onSuccess(target);
+    await this.fallback.run(
+      'rate limit success',
+      async () => {
+        await this.call(target, 'success');
+      },
+      () => {},
+    );
+  }
+
+  /** The fleet's rate for `target` now (this process's while Redis is away), for metrics and tests. Per second. */
+  async currentRatePerSec(target: string): Promise<number> {
+    return this.fallback.run(
+      'rate limit read',
+      async () => {
+        const rate = await this.options.redis.hget(this.key(target), 'rate');
+        return rate === null || !this.local.adaptive
+          ? this.local.ratePerSec
+          : Math.min(Number(rate), this.local.ratePerSec);
+      },
+      () => this.local.currentRatePerSec(target),
+    );
+  }
+
+  private call(target: string, op: 'acquire' | 'throttled' | 'success'): Promise<unknown> {
+    const l = this.local;
+    return bucketScript.run(
+      this.options.redis,
+      [this.key(target)],
+      [
+        op,
+        l.ratePerSec,
+        l.burst,
+        l.adaptive ? 1 : 0,
+        l.minRatePerSec,
+        l.decreaseFactor,
+        l.increasePerSec,
+        l.decreaseIntervalMs,
+        this.keyTtlMs,
+      ],
+    );
+  }
+
+  private key(target: string): string {
+    return fleetKey(this.options.prefix, 'rate', target);
+  }
+}
