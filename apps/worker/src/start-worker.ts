@@ -1,6 +1,7 @@
 import { request as octokitRequest } from '@octokit/request';
 import { runAgent } from '@runner/agent';
 import { githubAppCredentials, type RunnerConfig } from '@runner/config';
+import { RedisCircuitStore, RedisCooldownStore, RedisRetryBudget } from '@runner/fleet';
 import {
   createInstallationOctokit,
   createIssueTools,
@@ -10,7 +11,7 @@ import {
 } from '@runner/github';
 import { LlmClient } from '@runner/llm';
 import { assertNoEviction, createAgentWorker, FleetStats, recordRetryInCurrentJob } from '@runner/queue';
-import { CircuitBreaker, defaultCircuitBreakerOptions, type Logger } from '@runner/retry';
+import { CircuitBreaker, defaultCircuitBreakerOptions, FleetGuard, type Logger } from '@runner/retry';
 import { Redis } from 'ioredis';
 import { listeningPort, WorkerMetrics } from './metrics.ts';
 
@@ -43,6 +44,19 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
     throw error;
   }
 
+  // Shared state for the fleet gets a client of its own that fails fast: a slow or absent Redis must
+  // never hold a call up (each store then falls back to this process's own state).
+  const fleetRedis = new Redis(config.redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 500,
+  });
+  fleetRedis.on('error', () => {});
+  const fleetOptions = { redis: fleetRedis, prefix: config.queue.prefix, logger };
+  const fleet = new FleetGuard({
+    cooldowns: new RedisCooldownStore(fleetOptions),
+    budget: new RedisRetryBudget(fleetOptions),
+  });
   const metrics = new WorkerMetrics();
   const stats = new FleetStats(redis, config.queue.prefix);
   const tokens = new InstallationTokens({
@@ -63,8 +77,11 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
     logger,
     onRetry: recordRetryInCurrentJob,
     fetch: metrics.timedFetch('llm'),
+    fleet,
     breaker: new CircuitBreaker({
       name: llmCircuit,
+      // One circuit for the whole fleet: one worker's failures open it for all, one probe at a time.
+      store: new RedisCircuitStore(fleetOptions),
       onStateChange: ({ to }) => {
         metrics.circuitState('llm', to);
         // Ops see the circuit as this worker last saw it; issue 7 shares the circuit itself.
@@ -167,6 +184,7 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
       clearTimeout(timer);
       metricsServer?.close();
       redis.disconnect();
+      fleetRedis.disconnect();
     },
   };
 }

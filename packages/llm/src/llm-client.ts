@@ -2,6 +2,7 @@ import {
   CircuitBreaker,
   type Clock,
   defaultPolicies,
+  type FleetGuard,
   type Logger,
   type Random,
   RequestSpacer,
@@ -37,6 +38,11 @@ export interface LlmClientOptions {
   logger?: Logger;
   /** The fetch the SDK sends with, after our spacing; e.g. one with a proxy agent. Default: global `fetch`. */
   fetch?: typeof fetch;
+  /**
+   * Cooperation with the other workers on this endpoint: a shared cooldown, rate limit and retry
+   * budget (target `llm`). Absent: this process decides alone.
+   */
+  fleet?: FleetGuard;
   /** Every retry of layer 1, for metrics and the job's timeline. */
   onRetry?: (event: RetryEvent) => void;
   clock?: Clock;
@@ -69,6 +75,9 @@ export interface ChatResult {
   /** Requests made for this result, counting retries. */
   attempts: number;
 }
+
+/** The fleet's name for this upstream, in cooldowns, budgets and rate limits. */
+export const fleetTarget = 'llm';
 
 /** Added to the interval at the wire, so that gaps stay at least `minIntervalMs` where they arrive. In ms. */
 const wireMarginMs = 5;
@@ -132,25 +141,33 @@ export class LlmClient {
     const startedAtMs = performance.now();
     let completion: ChatCompletion;
     try {
+      const fleet = await this.options.fleet?.forCall<ChatCompletion>(fleetTarget, this.policy.maxDelayMs);
       completion = await retryWithBackoff(
         (attempt, signal) => {
           attempts = attempt;
-          return this.breaker.execute(() =>
-            this.sdk.chat.completions.create(
-              {
-                model: this.model,
-                messages: request.messages,
-                ...(request.tools && request.tools.length > 0 ? { tools: request.tools } : {}),
-                ...(request.toolChoice ? { tool_choice: request.toolChoice } : {}),
-              },
-              { signal, maxRetries: 0 },
-            ),
-          );
+          const send = () =>
+            this.breaker.execute(() =>
+              this.sdk.chat.completions.create(
+                {
+                  model: this.model,
+                  messages: request.messages,
+                  ...(request.tools && request.tools.length > 0 ? { tools: request.tools } : {}),
+                  ...(request.toolChoice ? { tool_choice: request.toolChoice } : {}),
+                },
+                { signal, maxRetries: 0 },
+              ),
+            );
+          return fleet ? fleet.observe(send) : send();
         },
         {
           policy: this.policy,
-          // Spacing comes before the attempt's timeout starts: queueing behind our own calls is not a slow upstream.
-          pace: (signal) => this.spacer.wait(signal),
+          // Waits for admission come before the attempt's timeout starts: queueing behind a cooldown, a
+          // shared rate limit or our own calls is not a slow upstream.
+          pace: async (signal) => {
+            await fleet?.pace(signal);
+            await this.spacer.wait(signal);
+          },
+          ...(fleet ? { beforeRetry: fleet.beforeRetry } : {}),
           classify: classifyLlmError,
           layer: 'request',
           target: 'llm',

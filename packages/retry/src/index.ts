@@ -32,6 +32,7 @@ export {
   type RetryErrorCode,
   type RetryErrorDetails,
 } from './errors.ts';
+export { FleetGuard, type FleetGuardOptions } from './fleet-guard.ts';
 export { type HeadersLike, readHeader } from './headers.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export {

@@ -50,6 +50,11 @@ export interface RetryOptions extends Partial<RetryPolicy> {
   /** Final say on retrying, after classification. */
   shouldRetry?: (error: unknown, classification: Classification) => boolean;
   onRetry?: (event: RetryEvent) => void;
+  /**
+   * Asked before each wait whether the retry may happen at all, e.g. by a fleet-wide retry budget.
+   * Throwing stops the call: the error goes up as it is, for the job level.
+   */
+  beforeRetry?: (event: RetryEvent) => Promise<void>;
   logger?: Logger;
   /** The log line for a retry. Default: `Retrying in 1.0s (attempt 2/6) after HTTP 429`. */
   describeRetry?: (event: RetryEvent) => string;
@@ -181,6 +186,14 @@ export async function retryWithBackoff<T>(
       },
       (options.describeRetry ?? describeRetry)(event),
     );
+    if (options.beforeRetry) {
+      try {
+        await options.beforeRetry(event);
+      } catch (refusal) {
+        logger.warn({ ...fields, attempt, maxAttempts, reason: c.reason }, (refusal as Error).message);
+        throw refusal;
+      }
+    }
     notify(options.onRetry, event, logger);
     await sleep(delayMs, options.signal);
   }

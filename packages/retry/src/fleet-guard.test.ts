@@ -1,0 +1,83 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { InMemoryCooldownStore } from './cooldown.ts';
+import { RetryAfterTooLongError } from './errors.ts';
+import { FleetGuard } from './fleet-guard.ts';
+import { InMemoryRetryBudget, RetryBudgetExhaustedError } from './retry-budget.ts';
+import { retryWithBackoff } from './retry-with-backoff.ts';
+
+const rateLimited = (seconds: number) =>
+  Object.assign(new Error('HTTP 429'), { status: 429, headers: { 'retry-after': String(seconds) } });
+const unavailable = () => Object.assign(new Error('HTTP 503'), { status: 503 });
+const policy = {
+  maxRetries: 5,
+  initialDelayMs: 100,
+  maxDelayMs: 10_000,
+  multiplier: 2,
+  jitter: 'none' as const,
+};
+
+describe('FleetGuard', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A call through the guard, as a client makes it. */
+  async function call(guard: FleetGuard, fn: () => Promise<string>) {
+    const fleet = await guard.forCall<string>('llm', policy.maxDelayMs);
+    return retryWithBackoff(() => fleet.observe(fn), {
+      ...policy,
+      pace: fleet.pace,
+      beforeRetry: fleet.beforeRetry,
+    });
+  }
+
+  it('holds every caller back once one has heard a 429 with Retry-After', async () => {
+    const cooldowns = new InMemoryCooldownStore();
+    const first = new FleetGuard({ cooldowns });
+    const second = new FleetGuard({ cooldowns });
+    const sentAt: number[] = [];
+    let calls = 0;
+    const upstream = async () => {
+      sentAt.push(Date.now());
+      if (calls++ === 0) throw rateLimited(3);
+      return 'ok';
+    };
+    const a = call(first, upstream);
+    await vi.advanceTimersByTimeAsync(10);
+    // Another process's call, made while the cooldown holds: it waits instead of hearing its own 429.
+    const b = call(second, upstream);
+    await vi.runAllTimersAsync();
+    await expect(Promise.all([a, b])).resolves.toEqual(['ok', 'ok']);
+    expect(sentAt).toEqual([0, 3_000, 3_000]);
+  });
+
+  it('ends a call at once with the time when the cooldown is longer than the layer waits', async () => {
+    const cooldowns = new InMemoryCooldownStore();
+    await cooldowns.hold('llm', 60_000);
+    const outcome = call(new FleetGuard({ cooldowns }), async () => 'never').catch((e: unknown) => e);
+    await vi.runAllTimersAsync();
+    const error = (await outcome) as RetryAfterTooLongError;
+    expect(error).toBeInstanceOf(RetryAfterTooLongError);
+    expect(error.retryAt?.getTime()).toBe(60_000);
+  });
+
+  it('stops retrying when the shared budget is spent, handing the call to the job level with a time', async () => {
+    const budget = new InMemoryRetryBudget({ ratio: 0.2, minRetriesPerWindow: 2, windowMs: 10_000 });
+    const guard = new FleetGuard({ budget });
+    let attempts = 0;
+    const outcome = call(guard, async () => {
+      attempts++;
+      throw unavailable();
+    }).catch((e: unknown) => e);
+    await vi.runAllTimersAsync();
+    const error = (await outcome) as RetryBudgetExhaustedError;
+    expect(error).toBeInstanceOf(RetryBudgetExhaustedError);
+    expect(error.retryable).toBe(true);
+    expect(error.retryAt).toBeInstanceOf(Date);
+    // One call, a floor of 2 retries in the window: 3 attempts instead of the policy's 6.
+    expect(attempts).toBe(3);
+  });
+});
