@@ -64,16 +64,24 @@ export class WorkerMetrics {
     this.circuit.set({ target }, circuitStateValue[state]);
   }
 
+  /** Starts timing one upstream request; call the result with its status (or 'error') when it ends. */
+  startRequest(target: string): (status: number | 'error') => void {
+    const end = this.duration.startTimer({ target });
+    return (status) => {
+      end({ status: String(status) });
+    };
+  }
+
   /** A fetch that times each request for the duration histogram. */
   timedFetch(target: string, send: typeof fetch = fetch): typeof fetch {
     return async (input, init) => {
-      const end = this.duration.startTimer({ target });
+      const end = this.startRequest(target);
       try {
         const response = await send(input, init);
-        end({ status: String(response.status) });
+        end(response.status);
         return response;
       } catch (error) {
-        end({ status: 'error' });
+        end('error');
         throw error;
       }
     };

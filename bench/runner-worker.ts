@@ -1,0 +1,90 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RunnerConfig } from '@runner/config';
+import { idempotencyKey, RedisToolResultStore } from '@runner/github';
+import { type AgentJobData, createAgentWorker } from '@runner/queue';
+import type { Logger, Random } from '@runner/retry';
+import type { WorkerMetrics } from '@runner/worker';
+import type { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+
+/** What one simulated job does besides the runner's own job path. */
+export interface SimulatedJob {
+  /** Time waiting on an upstream, as `await sleep`: the LLM or GitHub, without the network. In ms. */
+  ioMs: number;
+  /** Time on the CPU, spun synchronously: a stand-in for parsing and prompt building. In ms. */
+  cpuMs: number;
+}
+
+export interface RunnerWorkerOptions {
+  redisUrl: string;
+  prefix: string;
+  /** Production defaults (job deadline, lock, stalled interval, job policy) come from here. */
+  config: RunnerConfig;
+  concurrency: number;
+  logger: Logger;
+  metrics: WorkerMetrics;
+  random: Random;
+  job: SimulatedJob;
+}
+
+export interface RunnerWorker {
+  worker: Worker<AgentJobData>;
+  close(): Promise<void>;
+}
+
+/**
+ * A worker on the runner's job path, wired as `apps/worker`'s `startWorker` wires it (one plain Redis
+ * client for retry tracking, fleet stats and tool results; per-process metrics on every outcome), with
+ * the agent replaced by a simulated job that does what a job does minus the network: one upstream
+ * request timed into the duration histogram, one mutating tool call recorded for reruns (look up, then
+ * store, as `recordedSideEffect` does), one log line for the agent's turn.
+ */
+export function startRunnerWorker(options: RunnerWorkerOptions): RunnerWorker {
+  const { config, metrics, job } = options;
+  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const results = new RedisToolResultStore(redis, { prefix: options.prefix });
+  const worker = createAgentWorker({
+    connection: { url: options.redisUrl, maxRetriesPerRequest: null },
+    redis,
+    prefix: options.prefix,
+    concurrency: options.concurrency,
+    deadlineMs: config.job.deadlineMs,
+    policy: config.retry.job,
+    lockDurationMs: config.worker.lockDurationMs,
+    stalledIntervalMs: config.worker.stalledIntervalMs,
+    logger: options.logger,
+    random: options.random,
+    onRetry: (event) => metrics.retry(event),
+    onOutcome: (outcome, reason) => metrics.outcome(outcome, reason),
+    handle: async (_data, context) => {
+      const endRequest = metrics.startRequest('llm');
+      if (job.ioMs > 0) await sleep(job.ioMs);
+      if (job.cpuMs > 0) spin(job.cpuMs);
+      endRequest(200);
+      const key = idempotencyKey(context.jobId, 0, 'comment_on_issue');
+      if ((await results.get(key)) === undefined)
+        await results.set(key, JSON.stringify({ ok: true, comment: { id: 1, url: 'https://github.com/' } }));
+      context.logger.info(
+        { layer: 'agent', turn: 1, toolCalls: ['comment_on_issue'] },
+        'Agent turn 1/8: calls comment_on_issue',
+      );
+      return { reason: 'answered', turns: 1, toolCalls: 1 };
+    },
+  });
+  worker.on('error', (error) => options.logger.error({ err: error }, 'Worker error'));
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      redis.disconnect();
+    },
+  };
+}
+
+/** Keeps the CPU busy for `ms`, blocking the event loop as synchronous work does. */
+export function spin(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // Busy on purpose.
+  }
+}
