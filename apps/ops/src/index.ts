@@ -6,9 +6,8 @@ export { type RunCliOptions, runCli } from './cli/run-cli.ts';
 // The ops HTTP server: dashboard, job retry timelines, /metrics.
 export { isAuthorized, isLoopbackHost } from './server/ops-auth.ts';
 export { createOpsLogger, redactPaths as opsRedactPaths } from './server/ops-logger.ts';
-export { circuitStateValue, createOpsMetrics } from './server/ops-metrics.ts';
+export { createOpsMetrics } from './server/ops-metrics.ts';
 export { OpsTokenRequiredError } from './server/ops-token-required-error.ts';
-export { RedisUnreachableError as OpsRedisUnreachableError } from './server/redis-connection.ts';
 export {
   defaultStartOpsServerOptions,
   type RunningOpsServer,

@@ -18,7 +18,6 @@ export {
   SignatureError,
 } from './intake-error.ts';
 export { createIntakeLogger, type IntakeLogger, redactPaths } from './intake-logger.ts';
-export { intakeRedisOptions, RedisUnreachableError } from './redis-connection.ts';
 export {
   defaultStartIntakeOptions,
   type RunningIntake,

@@ -1,9 +1,8 @@
 // The intake process: parse config, wire, start, stop. `npm run webhooks` from the repository root.
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type RunnerConfig, withDotEnv } from '@runner/config';
-import { EvictionPolicyError } from '@runner/queue';
+import { EvictionPolicyError, RedisUnreachableError } from '@runner/queue';
 import { createIntakeLogger } from './intake-logger.ts';
-import { RedisUnreachableError } from './redis-connection.ts';
 import { type RunningIntake, startIntake } from './start-intake.ts';
 
 /** Errors that mean "fix the setup": their message says what to do, a stack trace would only hide it. */

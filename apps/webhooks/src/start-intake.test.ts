@@ -1,10 +1,16 @@
 import { performance } from 'node:perf_hooks';
 import { loadConfig, type RunnerConfig } from '@runner/config';
-import { type AgentQueue, createAgentQueue, EvictionPolicyError } from '@runner/queue';
+import {
+  type AgentQueue,
+  closeRedis,
+  connectRedis,
+  createAgentQueue,
+  EvictionPolicyError,
+  RedisUnreachableError,
+} from '@runner/queue';
 import { findFreePort, type RedisHandle, startRedis, uniquePrefix } from '@runner/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRedis, connectRedis, RedisUnreachableError } from './redis-connection.ts';
 import { type RunningIntake, startIntake } from './start-intake.ts';
 import {
   appSlug,

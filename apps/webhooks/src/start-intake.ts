@@ -1,12 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, type RunnerConfig } from '@runner/config';
-import { assertNoEviction, createAgentQueue, enqueueDelivery } from '@runner/queue';
+import { assertNoEviction, closeRedis, connectRedis, createAgentQueue, enqueueDelivery } from '@runner/queue';
 import type { Redis } from 'ioredis';
 import { closeServer } from './close-server.ts';
 import { createIntake } from './create-intake.ts';
 import type { IntakeLogger } from './intake-logger.ts';
-import { closeRedis, connectRedis } from './redis-connection.ts';
 
 /** Options for {@link startIntake}; the rest comes from the config. */
 export interface StartIntakeOptions {

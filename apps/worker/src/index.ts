@@ -1,3 +1,3 @@
 export { createLogger, redactPaths } from './logger.ts';
-export { circuitStateValue, WorkerMetrics } from './metrics.ts';
+export { WorkerMetrics } from './metrics.ts';
 export { type RunningWorker, type StartWorkerOptions, startWorker } from './start-worker.ts';

@@ -1,11 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { JobOutcome } from '@runner/queue';
+import { circuitStateValue, type JobOutcome } from '@runner/queue';
 import type { RetryEvent } from '@runner/retry';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-
-/** Circuit states as numbers, for a gauge: 0 closed, 1 half-open, 2 open. */
-export const circuitStateValue = { closed: 0, 'half-open': 1, open: 2 } as const;
 
 /**
  * This worker process's own series, for Prometheus to scrape on METRICS_PORT. The fleet-wide counters

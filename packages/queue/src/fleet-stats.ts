@@ -10,6 +10,13 @@ export interface CircuitReport {
   updatedAtMs: number;
 }
 
+/** Circuit states as gauge values, the same on the ops server and on each worker: 0 closed, 1 half-open, 2 open. */
+export const circuitStateValue: Readonly<Record<CircuitReport['state'], number>> = {
+  closed: 0,
+  'half-open': 1,
+  open: 2,
+};
+
 const minuteMs = 60_000;
 
 /**

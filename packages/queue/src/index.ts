@@ -29,7 +29,7 @@ export {
   type EnqueueResult,
   enqueueDelivery,
 } from './enqueue-delivery.ts';
-export { type CircuitReport, FleetStats, type JobOutcome } from './fleet-stats.ts';
+export { type CircuitReport, circuitStateValue, FleetStats, type JobOutcome } from './fleet-stats.ts';
 export { type JobScope, recordRetryInCurrentJob, runInJobScope } from './job-scope.ts';
 export {
   type InspectableState,
@@ -40,6 +40,13 @@ export {
   type QueueStatus,
   type RetryOutcome,
 } from './queue-inspector.ts';
+export {
+  closeRedis,
+  connectRedis,
+  failFastRedisOptions,
+  RedisUnreachableError,
+  redisHost,
+} from './redis-connection.ts';
 export { assertNoEviction, EvictionPolicyError } from './redis-eviction-check.ts';
 export { type JobRetryRecord, type LastError, maxTimelineEntries, RetryTracker } from './retry-tracker.ts';
 export { exampleJobData } from './test-fixtures.ts';

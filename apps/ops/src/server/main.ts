@@ -1,10 +1,9 @@
 // The ops server process: parse config, wire, start, stop. `npm run ops-server` from the repository root.
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type RunnerConfig, withDotEnv } from '@runner/config';
-import { EvictionPolicyError } from '@runner/queue';
+import { EvictionPolicyError, RedisUnreachableError } from '@runner/queue';
 import { createOpsLogger } from './ops-logger.ts';
 import { OpsTokenRequiredError } from './ops-token-required-error.ts';
-import { RedisUnreachableError } from './redis-connection.ts';
 import { type RunningOpsServer, startOpsServer } from './start-ops-server.ts';
 
 /** Errors that mean "fix the setup": their message says what to do, a stack trace would only hide it. */

@@ -1,5 +1,5 @@
 import {
-  type CircuitReport,
+  circuitStateValue,
   type FleetStats,
   inspectableStates,
   type JobOutcome,
@@ -7,13 +7,6 @@ import {
   type QueueStatus,
 } from '@runner/queue';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-
-/** `runner_circuit_state`'s values: 0 closed, 1 half-open, 2 open (the worker's own gauge uses the same). */
-export const circuitStateValue: Record<CircuitReport['state'], number> = {
-  closed: 0,
-  'half-open': 1,
-  open: 2,
-};
 
 /** Prefix of the Node process metrics (`collectDefaultMetrics`) of the ops server itself. */
 export const opsProcessMetricsPrefix = 'runner_ops_';

@@ -1,7 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RunnerConfig } from '@runner/config';
-import { assertNoEviction, createAgentQueue, FleetStats, QueueInspector } from '@runner/queue';
+import {
+  assertNoEviction,
+  closeRedis,
+  connectRedis,
+  createAgentQueue,
+  FleetStats,
+  QueueInspector,
+} from '@runner/queue';
 import type { Redis } from 'ioredis';
 import { closeServer } from './close-server.ts';
 import { createOpsHandler } from './create-ops-handler.ts';
@@ -9,7 +16,6 @@ import { createDashboard } from './dashboard.ts';
 import { assertOpsAccess } from './ops-auth.ts';
 import type { OpsLogger } from './ops-logger.ts';
 import { createOpsMetrics } from './ops-metrics.ts';
-import { closeRedis, connectRedis } from './redis-connection.ts';
 
 /** Options for {@link startOpsServer}; the rest comes from `config.ops`. */
 export interface StartOpsServerOptions {

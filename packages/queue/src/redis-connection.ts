@@ -1,12 +1,15 @@
+import type { Logger } from '@runner/retry';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { OpsLogger } from './ops-logger.ts';
 
 /**
- * ioredis options for the ops server's clients. A person or Prometheus waits on each answer, so a Redis
- * outage must fail a command at once (→ 503), never queue it until Redis returns: ioredis's defaults
- * (offline queue on, 20 retries per request) hold a command for well over 15 s.
+ * ioredis options for clients that someone waits on (the intake answering GitHub within its 10 s webhook
+ * timeout, the ops server answering a person or Prometheus): a Redis outage must fail a command at once
+ * (→ 503), never queue it until Redis returns. ioredis's defaults (offline queue on, 20 retries per
+ * request) held a `queue.add` for well over 15 s. BullMQ asks for `maxRetriesPerRequest: null` only on the
+ * blocking connections of a Worker; a Queue may fail fast, as its "Failing fast when Redis is down"
+ * pattern shows.
  */
-export const opsRedisOptions = {
+export const failFastRedisOptions = {
   /** Commands sent while disconnected fail at once instead of waiting for a reconnect. */
   enableOfflineQueue: false,
   /** A command in flight when the connection drops fails after one reconnect attempt. */
@@ -48,12 +51,12 @@ export function redisHost(url: string): string {
 const closedByUs = new WeakSet<Redis>();
 
 /**
- * A connected ioredis client with {@link opsRedisOptions}. Logs an outage once when the connection drops
+ * A connected ioredis client with {@link failFastRedisOptions}. Logs an outage once when the connection drops
  * (ioredis reports every failed reconnect attempt as an error) and once when it is back.
  * @throws RedisUnreachableError when the first connection fails; the client is then disconnected.
  */
-export async function connectRedis(url: string, logger: OpsLogger, name: string): Promise<Redis> {
-  const redis = new Redis(url, { ...opsRedisOptions, connectionName: name });
+export async function connectRedis(url: string, logger: Logger, name: string): Promise<Redis> {
+  const redis = new Redis(url, { ...failFastRedisOptions, connectionName: name });
   const fields = { target: 'redis', client: name };
   let lastError: unknown;
   let connected = false;
