@@ -14,6 +14,15 @@ afterAll(async () => {
   await redis.stop();
 });
 
+/** Checks `condition` every 20 ms until it holds; fails after `timeoutMs`. */
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 function spawnWorker(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts'], {
     cwd: repoRoot,
@@ -42,7 +51,9 @@ describe('workers cooperating through Redis', () => {
     try {
       await h.queue.add('issues.opened', h.jobData('fleet-1'), { jobId: 'fleet-1' });
       await h.llm.waitForRequests(1, { route: llmRoute, timeoutMs: 20_000 });
-      // The first worker is now waiting out its 429; the second takes the next job.
+      // Once the first worker has taken in its 429 (its retry is in the job's timeline, written after the
+      // cooldown), it waits it out, and the second worker takes the next job.
+      await waitUntil(async () => (await h.tracker.read('fleet-1')).timeline.some((e) => e.kind === 'retry'));
       await h.queue.add('issues.opened', h.jobData('fleet-2'), { jobId: 'fleet-2' });
       const [first, second] = await Promise.all([
         h.waitForJob('fleet-1', 30_000),
