@@ -120,7 +120,8 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
       await outcome('failed');
       throw new UnrecoverableError(message);
     }
-    const record = await tracker.read(jobId);
+    // Only the counters: the timeline can hold 200 entries and a run needs none of them.
+    const record = await tracker.readCounts(jobId);
     const leftMs = options.deadlineMs - record.workMs;
     if (run > maxRuns || leftMs <= 0) {
       const why =

@@ -117,16 +117,21 @@ export class RetryTracker {
   }
 
   async read(jobId: string): Promise<JobRetryRecord> {
-    const [hash, timeline] = await Promise.all([
-      this.redis.hgetall(this.key(jobId)),
+    const [counts, timeline] = await Promise.all([
+      this.readCounts(jobId),
       this.redis.lrange(`${this.key(jobId)}:timeline`, 0, -1),
     ]);
+    return { ...counts, timeline: timeline.map((line) => JSON.parse(line) as TimelineEntry) };
+  }
+
+  /** The record without its timeline: what a job run needs at its start, in one small read. */
+  async readCounts(jobId: string): Promise<Omit<JobRetryRecord, 'timeline'>> {
+    const hash = await this.redis.hgetall(this.key(jobId));
     return {
       retryCount: Number(hash.retryCount ?? 0),
       workMs: Number(hash.workMs ?? 0),
       lastError: hash.lastError === undefined ? undefined : (JSON.parse(hash.lastError) as LastError),
       deadLettered: hash.deadLettered === '1',
-      timeline: timeline.map((line) => JSON.parse(line) as TimelineEntry),
     };
   }
 }
