@@ -1,32 +1,23 @@
 import { CircuitBreaker, CircuitOpenError, type CircuitSnapshot } from '@runner/retry';
-import { type RedisHandle, startRedis, uniquePrefix } from '@runner/testkit';
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RedisCircuitStore } from './redis-circuit-store.ts';
-import { connectFleetClient, deleteKeys, manualClock, patientRedis } from './test-redis.ts';
+import { manualClock, patientRedis, useTwoFleetClients } from './test-redis.ts';
 
 const unavailable = () => Object.assign(new Error('HTTP 503'), { status: 503 });
 
-let server: RedisHandle;
 let first: Redis;
 let second: Redis;
 let prefix: string;
-beforeAll(async () => {
-  server = await startRedis();
-  first = await connectFleetClient(server.url, patientRedis.commandTimeoutMs);
-  second = await connectFleetClient(server.url, patientRedis.commandTimeoutMs);
-});
-beforeEach(() => {
-  prefix = uniquePrefix('circuit');
-});
-afterEach(async () => {
-  await deleteKeys(first, prefix);
-});
-afterAll(async () => {
-  first.disconnect();
-  second.disconnect();
-  await server.stop();
-});
+useTwoFleetClients(
+  'circuit',
+  (clients) => {
+    ({ first, second } = clients);
+  },
+  (next) => {
+    prefix = next;
+  },
+);
 
 /** Two "processes": each its own client, store and breaker, on one Redis and one clock. */
 function twoProcesses() {

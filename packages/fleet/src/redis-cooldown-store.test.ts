@@ -1,29 +1,20 @@
-import { type RedisHandle, startRedis, uniquePrefix } from '@runner/testkit';
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RedisCooldownStore } from './redis-cooldown-store.ts';
-import { connectFleetClient, deleteKeys, patientRedis } from './test-redis.ts';
+import { patientRedis, useTwoFleetClients } from './test-redis.ts';
 
-let server: RedisHandle;
 let first: Redis;
 let second: Redis;
 let prefix: string;
-beforeAll(async () => {
-  server = await startRedis();
-  first = await connectFleetClient(server.url, patientRedis.commandTimeoutMs);
-  second = await connectFleetClient(server.url, patientRedis.commandTimeoutMs);
-});
-beforeEach(() => {
-  prefix = uniquePrefix('cooldown');
-});
-afterEach(async () => {
-  await deleteKeys(first, prefix);
-});
-afterAll(async () => {
-  first.disconnect();
-  second.disconnect();
-  await server.stop();
-});
+useTwoFleetClients(
+  'cooldown',
+  (clients) => {
+    ({ first, second } = clients);
+  },
+  (next) => {
+    prefix = next;
+  },
+);
 
 const store = (redis: Redis) =>
   new RedisCooldownStore({ redis, prefix, operationTimeoutMs: patientRedis.operationTimeoutMs });

@@ -1,29 +1,20 @@
-import { type RedisHandle, startRedis, uniquePrefix } from '@runner/testkit';
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisRetryBudget, type RedisRetryBudgetOptions } from './redis-retry-budget.ts';
-import { connectFleetClient, deleteKeys, patientRedis } from './test-redis.ts';
+import { patientRedis, useTwoFleetClients } from './test-redis.ts';
 
-let server: RedisHandle;
 let first: Redis;
 let second: Redis;
 let prefix: string;
-beforeAll(async () => {
-  server = await startRedis();
-  first = await connectFleetClient(server.url, patientRedis.commandTimeoutMs);
-  second = await connectFleetClient(server.url, patientRedis.commandTimeoutMs);
-});
-beforeEach(() => {
-  prefix = uniquePrefix('budget');
-});
-afterEach(async () => {
-  await deleteKeys(first, prefix);
-});
-afterAll(async () => {
-  first.disconnect();
-  second.disconnect();
-  await server.stop();
-});
+useTwoFleetClients(
+  'budget',
+  (clients) => {
+    ({ first, second } = clients);
+  },
+  (next) => {
+    prefix = next;
+  },
+);
 
 function twoProcesses(options: Partial<RedisRetryBudgetOptions> = {}) {
   const budget = (redis: Redis) =>

@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import type { Logger } from '@runner/retry';
+import { startRedis, uniquePrefix } from '@runner/testkit';
 import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 
 /**
  * A client set up as the fleet's should be: a dead Redis fails a command at once (no offline queue, one
@@ -52,3 +54,37 @@ export function manualClock(t: number): { t: number; now(): number } {
 
 /** Options for the sharing tests: generous bounds, so only a real outage falls back. */
 export const patientRedis = { commandTimeoutMs: 5_000, operationTimeoutMs: 5_000 } as const;
+
+/**
+ * The set-up every sharing test needs: one Redis for the file, two clients on it (two "processes"),
+ * a fresh key prefix per test and its keys deleted after. Hands the clients and each prefix over
+ * through the callbacks, so that tests keep plain `first`, `second` and `prefix` variables.
+ */
+export function useTwoFleetClients(
+  label: string,
+  onClients: (clients: { first: Redis; second: Redis }) => void,
+  onPrefix: (prefix: string) => void,
+): void {
+  let server: { url: string; stop(): Promise<void> };
+  let first: Redis;
+  let second: Redis;
+  let prefix: string;
+  beforeAll(async () => {
+    server = await startRedis();
+    first = await connectFleetClient(server.url, patientRedis.commandTimeoutMs);
+    second = await connectFleetClient(server.url, patientRedis.commandTimeoutMs);
+    onClients({ first, second });
+  });
+  beforeEach(() => {
+    prefix = uniquePrefix(label);
+    onPrefix(prefix);
+  });
+  afterEach(async () => {
+    await deleteKeys(first, prefix);
+  });
+  afterAll(async () => {
+    first.disconnect();
+    second.disconnect();
+    await server.stop();
+  });
+}
