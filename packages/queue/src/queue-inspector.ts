@@ -148,7 +148,8 @@ export class QueueInspector {
     const job = await this.queue.getJob(id);
     if (!job) return 'not-found';
     if ((await job.getState()) !== 'failed') return 'not-failed';
-    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    // The fresh budget and the timeline entry go first: a worker may take the job the moment it is back
+    // in the queue, and must find it revived, with its run after the ops entry.
     await this.tracker.recordRevived(id);
     await this.tracker.append(id, {
       kind: 'job_retried_by_ops',
@@ -156,6 +157,7 @@ export class QueueInspector {
       target: 'agent',
       atMs: Date.now(),
     });
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     return 'retried';
   }
 
