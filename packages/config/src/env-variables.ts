@@ -6,6 +6,8 @@ import {
   policyNames,
 } from '@runner/retry';
 
+import { type RateLimitTarget, rateLimitTargets, rateLimitVariableNames } from './rate-limits.ts';
+
 /** One environment variable `loadConfig` reads. */
 export interface EnvVariable {
   readonly name: string;
@@ -56,6 +58,30 @@ const fieldPurpose: Record<string, string> = {
 /** `MAX_RETRIES` → `maxRetries`, the `RetryPolicy` field the variable overrides. */
 function fieldOf(suffix: string): string {
   return suffix.toLowerCase().replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+function rateLimitVariables(): EnvVariable[] {
+  return (Object.keys(rateLimitTargets) as RateLimitTarget[]).flatMap((target) => {
+    const names = rateLimitVariableNames(target);
+    return [
+      {
+        name: names.perSec,
+        description: `Fleet-wide rate limit: ${rateLimitTargets[target].what}, shared through Redis; unset for none`,
+        secret: false,
+      },
+      {
+        name: names.burst,
+        description: `Calls let through at once under ${names.perSec} after a quiet spell; one second's worth by default`,
+        secret: false,
+      },
+      {
+        name: names.adaptive,
+        description: `1 to halve the rate on a 429 and win it back slowly on success (AIMD), never above ${names.perSec}`,
+        default: '0',
+        secret: false,
+      },
+    ];
+  });
 }
 
 // Derived from @runner/retry's own list, so a field it adds appears here (and in the .env.example test).
@@ -223,5 +249,6 @@ export const envVariables: readonly EnvVariable[] = [
     description: "Port of a worker's own /metrics for Prometheus; unset for none",
     secret: false,
   },
+  ...rateLimitVariables(),
   ...retryVariables(),
 ];

@@ -3,4 +3,10 @@ export { withDotEnv } from './dot-env.ts';
 export { configDefaults, type EnvVariable, envVariables } from './env-variables.ts';
 export { githubAppCredentials } from './github-app-credentials.ts';
 export { type LoadConfigOptions, loadConfig } from './load-config.ts';
-export { type ConfigNeed, type LogLevel, logLevels, type RunnerConfig } from './runner-config.ts';
+export {
+  type ConfigNeed,
+  type LogLevel,
+  logLevels,
+  type RateLimitConfig,
+  type RunnerConfig,
+} from './runner-config.ts';

@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       webhooks: { port: 3000, maxBodyBytes: 26_214_400 },
       ops: { port: 3001, host: '127.0.0.1', token: undefined },
       metricsPort: undefined,
+      rateLimits: { llm: undefined, github: undefined },
     });
   });
 
@@ -99,6 +100,7 @@ describe('loadConfig', () => {
       webhooks: { port: 3000, maxBodyBytes: 26_214_400 },
       ops: { port: 3001, host: '127.0.0.1', token: undefined },
       metricsPort: undefined,
+      rateLimits: { llm: undefined, github: undefined },
     });
   });
 
@@ -442,5 +444,33 @@ describe('loadConfig: ops settings', () => {
       'OPS_TOKEN: expected a random token of at least 16 characters',
     );
     expect((thrown as ConfigError).message).not.toContain('short-secret');
+  });
+});
+
+describe('loadConfig: fleet-wide rate limits', () => {
+  it('reads a limit per upstream, decimals and adaptive mode included', () => {
+    const config = loadConfig({
+      RATE_LIMIT_LLM_PER_SEC: '0.5',
+      RATE_LIMIT_GITHUB_PER_SEC: '10',
+      RATE_LIMIT_GITHUB_BURST: '20',
+      RATE_LIMIT_GITHUB_ADAPTIVE: 'true',
+    });
+    expect(config.rateLimits).toEqual({
+      llm: { perSec: 0.5, adaptive: false },
+      github: { perSec: 10, burst: 20, adaptive: true },
+    });
+  });
+
+  it('says what is wrong with each bad setting, and that a burst alone does nothing', () => {
+    const problems = configError({
+      RATE_LIMIT_LLM_PER_SEC: '0',
+      RATE_LIMIT_LLM_ADAPTIVE: 'maybe',
+      RATE_LIMIT_GITHUB_BURST: '5',
+    }).problems;
+    expect(problems).toEqual([
+      'RATE_LIMIT_LLM_PER_SEC: expected a number above 0 and at most 100000, decimals allowed: calls per second to the LLM API, across all workers; got "0"',
+      'RATE_LIMIT_LLM_ADAPTIVE: expected 1 or 0 (also true/false, on/off, yes/no); got "maybe"',
+      'RATE_LIMIT_GITHUB_BURST: only applies with RATE_LIMIT_GITHUB_PER_SEC; set RATE_LIMIT_GITHUB_PER_SEC too, or unset RATE_LIMIT_GITHUB_BURST',
+    ]);
   });
 });

@@ -69,4 +69,16 @@ export interface RunnerConfig {
   };
   /** A worker's own /metrics port; absent for none. */
   metricsPort: number | undefined;
+  /** Fleet-wide rate limits per upstream (`RATE_LIMIT_<TARGET>_*`); absent for none. */
+  rateLimits: { llm: RateLimitConfig | undefined; github: RateLimitConfig | undefined };
+}
+
+/** A distributed token bucket for one upstream, shared by every worker through Redis. */
+export interface RateLimitConfig {
+  /** The known quota. Per second. */
+  perSec: number;
+  /** Calls let through at once after a quiet spell; absent: one second's worth. */
+  burst?: number;
+  /** Lower the rate on throttling and win it back slowly on success (AIMD). */
+  adaptive: boolean;
 }

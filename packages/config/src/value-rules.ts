@@ -133,3 +133,28 @@ export const opsTokenRule: ValueRule<string> = {
   expects: 'a random token of at least 16 characters without spaces, e.g. from `openssl rand -hex 24`',
   secret: true,
 };
+
+/** A rate such as `40` or `0.5`: decimals allowed, since a quota of one call every two seconds is real. */
+export function positiveNumberRule(max: number, what: string): ValueRule<number> {
+  return {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[0-9]+(\.[0-9]+)?$/)
+      .transform(Number)
+      .pipe(z.number().gt(0).max(max)),
+    expects: `a number above 0 and at most ${max}, decimals allowed: ${what}`,
+    secret: false,
+  };
+}
+
+export const onOffRule: ValueRule<boolean> = {
+  schema: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no']))
+    .transform((value) => ['1', 'true', 'on', 'yes'].includes(value)),
+  expects: '1 or 0 (also true/false, on/off, yes/no)',
+  secret: false,
+};
