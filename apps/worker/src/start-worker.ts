@@ -1,7 +1,6 @@
 import { request as octokitRequest } from '@octokit/request';
 import { runAgent } from '@runner/agent';
 import { githubAppCredentials, type RunnerConfig } from '@runner/config';
-import { RedisCircuitStore, RedisCooldownStore, RedisRetryBudget } from '@runner/fleet';
 import {
   createInstallationOctokit,
   createIssueTools,
@@ -11,9 +10,10 @@ import {
 } from '@runner/github';
 import { LlmClient } from '@runner/llm';
 import { assertNoEviction, createAgentWorker, FleetStats, recordRetryInCurrentJob } from '@runner/queue';
-import { CircuitBreaker, defaultCircuitBreakerOptions, FleetGuard, type Logger } from '@runner/retry';
+import type { Logger } from '@runner/retry';
 import { Redis } from 'ioredis';
 import { listeningPort, WorkerMetrics } from './metrics.ts';
+import { createWorkerFleet } from './worker-fleet.ts';
 
 export interface StartWorkerOptions {
   logger: Logger;
@@ -31,7 +31,8 @@ export interface RunningWorker {
 /**
  * Wires the three layers into one worker: the LLM client and the token client (layer 1, shared by the
  * process and attributing their retries to the job that made the call), the GitHub tools per job
- * (layer 2), and the BullMQ worker with job-level requeues and retry tracking (layer 3).
+ * (layer 2), and the BullMQ worker with job-level requeues and retry tracking (layer 3); the first two
+ * cooperate with the other workers through the shared cooldowns, budgets, rate limits and circuits.
  */
 export async function startWorker(config: RunnerConfig, options: StartWorkerOptions): Promise<RunningWorker> {
   const { logger } = options;
@@ -44,21 +45,9 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
     throw error;
   }
 
-  // Shared state for the fleet gets a client of its own that fails fast: a slow or absent Redis must
-  // never hold a call up (each store then falls back to this process's own state).
-  const fleetRedis = new Redis(config.redisUrl, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 500,
-  });
-  fleetRedis.on('error', () => {});
-  const fleetOptions = { redis: fleetRedis, prefix: config.queue.prefix, logger };
-  const fleet = new FleetGuard({
-    cooldowns: new RedisCooldownStore(fleetOptions),
-    budget: new RedisRetryBudget(fleetOptions),
-  });
   const metrics = new WorkerMetrics();
   const stats = new FleetStats(redis, config.queue.prefix);
+  const fleet = createWorkerFleet(config, { logger, metrics, stats });
   const tokens = new InstallationTokens({
     appId,
     privateKey,
@@ -67,8 +56,8 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
     logger,
     onRetry: recordRetryInCurrentJob,
     request: octokitRequest.defaults({ request: { fetch: metrics.timedFetch('githubToken') } }),
+    fleet: fleet.github,
   });
-  const llmCircuit = `llm:${config.llm.baseUrl}`;
   const llm = new LlmClient({
     baseUrl: config.llm.baseUrl,
     apiKey: config.llm.apiKey,
@@ -77,27 +66,9 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
     logger,
     onRetry: recordRetryInCurrentJob,
     fetch: metrics.timedFetch('llm'),
-    fleet,
-    breaker: new CircuitBreaker({
-      name: llmCircuit,
-      // One circuit for the whole fleet: one worker's failures open it for all, one probe at a time.
-      store: new RedisCircuitStore(fleetOptions),
-      onStateChange: ({ to }) => {
-        metrics.circuitState('llm', to);
-        // Ops see the circuit as this worker last saw it; issue 7 shares the circuit itself.
-        const retryAtMs = to === 'open' ? Date.now() + defaultCircuitBreakerOptions.cooldownMs : undefined;
-        stats
-          .reportCircuit({
-            name: llmCircuit,
-            state: to,
-            updatedAtMs: Date.now(),
-            ...(retryAtMs ? { retryAtMs } : {}),
-          })
-          .catch((error: unknown) => logger.warn({ err: error }, 'Could not report the circuit state'));
-      },
-    }),
+    fleet: fleet.llm,
+    breaker: fleet.llmBreaker,
   });
-  metrics.circuitState('llm', 'closed');
   const mutations = new MutationQueue();
   const results = new RedisToolResultStore(redis, { prefix: config.queue.prefix });
 
@@ -131,6 +102,7 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
         logger: job.logger,
         onRetry: job.onRetry,
         deadlineAtMs: job.deadlineAtMs,
+        fleet: fleet.installation(data.installationId),
         ...(job.signal ? { signal: job.signal } : {}),
       });
       const result = await runAgent({
@@ -184,7 +156,7 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
       clearTimeout(timer);
       metricsServer?.close();
       redis.disconnect();
-      fleetRedis.disconnect();
+      fleet.close();
     },
   };
 }

@@ -1,12 +1,14 @@
 import {
+  defaultCircuitBreakerOptions,
   defaultPolicies,
+  defaultRetryBudgetOptions,
   type PolicyName,
   policyEnvPrefix,
   policyEnvVariables,
   policyNames,
 } from '@runner/retry';
 
-import { type RateLimitTarget, rateLimitTargets, rateLimitVariableNames } from './rate-limits.ts';
+import { type RateLimitTarget, rateLimitTargets, rateLimitVariableNames } from './fleet-settings.ts';
 
 /** One environment variable `loadConfig` reads. */
 export interface EnvVariable {
@@ -247,6 +249,31 @@ export const envVariables: readonly EnvVariable[] = [
   {
     name: 'METRICS_PORT',
     description: "Port of a worker's own /metrics for Prometheus; unset for none",
+    secret: false,
+  },
+  {
+    name: 'FLEET_RETRY_BUDGET_RATIO',
+    description:
+      'Retries to an upstream allowed per request made to it, across all workers (0.2 = 20 %); beyond it, jobs are delayed instead',
+    default: String(defaultRetryBudgetOptions.ratio),
+    secret: false,
+  },
+  {
+    name: 'FLEET_RETRY_BUDGET_MIN_RETRIES',
+    description: 'Retries to an upstream allowed per 10 s window however few requests there were',
+    default: String(defaultRetryBudgetOptions.minRetriesPerWindow),
+    secret: false,
+  },
+  {
+    name: 'FLEET_CIRCUIT_FAILURE_THRESHOLD',
+    description: "Failures in a row (5xx, timeouts, resets) that open an upstream's circuit for every worker",
+    default: String(defaultCircuitBreakerOptions.failureThreshold),
+    secret: false,
+  },
+  {
+    name: 'FLEET_CIRCUIT_COOLDOWN_MS',
+    description: 'How long an open circuit fails calls fast before one probe is let through, in ms',
+    default: String(defaultCircuitBreakerOptions.cooldownMs),
     secret: false,
   },
   ...rateLimitVariables(),

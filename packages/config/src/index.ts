@@ -5,6 +5,7 @@ export { githubAppCredentials } from './github-app-credentials.ts';
 export { type LoadConfigOptions, loadConfig } from './load-config.ts';
 export {
   type ConfigNeed,
+  type FleetConfig,
   type LogLevel,
   logLevels,
   type RateLimitConfig,

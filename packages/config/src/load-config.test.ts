@@ -49,7 +49,11 @@ describe('loadConfig', () => {
       webhooks: { port: 3000, maxBodyBytes: 26_214_400 },
       ops: { port: 3001, host: '127.0.0.1', token: undefined },
       metricsPort: undefined,
-      rateLimits: { llm: undefined, github: undefined },
+      fleet: {
+        rateLimits: { llm: undefined, github: undefined },
+        retryBudget: { ratio: 0.2, minRetriesPerWindow: 3 },
+        circuit: { failureThreshold: 5, cooldownMs: 30_000 },
+      },
     });
   });
 
@@ -100,7 +104,11 @@ describe('loadConfig', () => {
       webhooks: { port: 3000, maxBodyBytes: 26_214_400 },
       ops: { port: 3001, host: '127.0.0.1', token: undefined },
       metricsPort: undefined,
-      rateLimits: { llm: undefined, github: undefined },
+      fleet: {
+        rateLimits: { llm: undefined, github: undefined },
+        retryBudget: { ratio: 0.2, minRetriesPerWindow: 3 },
+        circuit: { failureThreshold: 5, cooldownMs: 30_000 },
+      },
     });
   });
 
@@ -447,7 +455,7 @@ describe('loadConfig: ops settings', () => {
   });
 });
 
-describe('loadConfig: fleet-wide rate limits', () => {
+describe('loadConfig: fleet settings', () => {
   it('reads a limit per upstream, decimals and adaptive mode included', () => {
     const config = loadConfig({
       RATE_LIMIT_LLM_PER_SEC: '0.5',
@@ -455,7 +463,7 @@ describe('loadConfig: fleet-wide rate limits', () => {
       RATE_LIMIT_GITHUB_BURST: '20',
       RATE_LIMIT_GITHUB_ADAPTIVE: 'true',
     });
-    expect(config.rateLimits).toEqual({
+    expect(config.fleet.rateLimits).toEqual({
       llm: { perSec: 0.5, adaptive: false },
       github: { perSec: 10, burst: 20, adaptive: true },
     });
@@ -471,6 +479,23 @@ describe('loadConfig: fleet-wide rate limits', () => {
       'RATE_LIMIT_LLM_PER_SEC: expected a number above 0 and at most 100000, decimals allowed: calls per second to the LLM API, across all workers; got "0"',
       'RATE_LIMIT_LLM_ADAPTIVE: expected 1 or 0 (also true/false, on/off, yes/no); got "maybe"',
       'RATE_LIMIT_GITHUB_BURST: only applies with RATE_LIMIT_GITHUB_PER_SEC; set RATE_LIMIT_GITHUB_PER_SEC too, or unset RATE_LIMIT_GITHUB_BURST',
+    ]);
+  });
+
+  it('reads the retry budget and the circuit, and checks their ranges', () => {
+    const config = loadConfig({
+      FLEET_RETRY_BUDGET_RATIO: '0',
+      FLEET_RETRY_BUDGET_MIN_RETRIES: '10',
+      FLEET_CIRCUIT_FAILURE_THRESHOLD: '3',
+      FLEET_CIRCUIT_COOLDOWN_MS: '5000',
+    });
+    expect(config.fleet.retryBudget).toEqual({ ratio: 0, minRetriesPerWindow: 10 });
+    expect(config.fleet.circuit).toEqual({ failureThreshold: 3, cooldownMs: 5_000 });
+    expect(
+      configError({ FLEET_RETRY_BUDGET_RATIO: '20%', FLEET_CIRCUIT_FAILURE_THRESHOLD: '0' }).problems,
+    ).toEqual([
+      'FLEET_RETRY_BUDGET_RATIO: expected a number from 0 to 10, decimals allowed: retries allowed per request, fleet-wide (0.2 = 20 %); got "20%"',
+      'FLEET_CIRCUIT_FAILURE_THRESHOLD: expected a whole number from 1 to 10000: failures in a row; got "0"',
     ]);
   });
 });

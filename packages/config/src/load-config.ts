@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { PolicyConfigError, type PolicyName, type RetryPolicy, resolvePolicies } from '@runner/retry';
 import { ConfigError } from './config-error.ts';
 import { configDefaults } from './env-variables.ts';
+import { readFleetSettings } from './fleet-settings.ts';
 import { privateKeyFileRule, privateKeyRule } from './private-key.ts';
-import { readRateLimits } from './rate-limits.ts';
 import {
   characters,
   checkValue,
@@ -81,7 +81,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   const opsHost = readVariable(env, 'OPS_HOST', opsHostRule, problems);
   const opsToken = readVariable(env, 'OPS_TOKEN', opsTokenRule, problems);
   const metricsPort = number('METRICS_PORT', 0, 65_535, 'a TCP port');
-  const rateLimits = readRateLimits(env, problems);
+  const fleet = readFleetSettings(env, problems);
 
   for (const need of new Set(options.needs)) {
     for (const requirement of requirements[need]) {
@@ -119,7 +119,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
       token: opsToken,
     },
     metricsPort,
-    rateLimits,
+    fleet,
   };
 }
 

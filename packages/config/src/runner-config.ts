@@ -69,8 +69,27 @@ export interface RunnerConfig {
   };
   /** A worker's own /metrics port; absent for none. */
   metricsPort: number | undefined;
+  /** What the workers share per upstream through Redis, so that they behave as one polite client. */
+  fleet: FleetConfig;
+}
+
+export interface FleetConfig {
   /** Fleet-wide rate limits per upstream (`RATE_LIMIT_<TARGET>_*`); absent for none. */
   rateLimits: { llm: RateLimitConfig | undefined; github: RateLimitConfig | undefined };
+  /** Retries to an upstream may not exceed this share of its recent requests, fleet-wide. */
+  retryBudget: {
+    /** Retries per request. */
+    ratio: number;
+    /** Retries allowed per 10 s window however few requests there were. */
+    minRetriesPerWindow: number;
+  };
+  /** One circuit per upstream for the whole fleet. */
+  circuit: {
+    /** Failures in a row (5xx, timeouts, resets) that open it. */
+    failureThreshold: number;
+    /** How long it stays open before one probe is let through. In ms. */
+    cooldownMs: number;
+  };
 }
 
 /** A distributed token bucket for one upstream, shared by every worker through Redis. */

@@ -134,16 +134,24 @@ export const opsTokenRule: ValueRule<string> = {
   secret: true,
 };
 
-/** A rate such as `40` or `0.5`: decimals allowed, since a quota of one call every two seconds is real. */
-export function positiveNumberRule(max: number, what: string): ValueRule<number> {
+/**
+ * A number that may have decimals, such as a rate (`0.5` per second: one call every two seconds is a
+ * real quota) or a share (`0.2`). `above` excludes the minimum itself.
+ */
+export function decimalRule(
+  bounds: { min: number; max: number; above?: boolean },
+  what: string,
+): ValueRule<number> {
+  const { min, max, above = false } = bounds;
+  const number = z.number().max(max);
   return {
     schema: z
       .string()
       .trim()
       .regex(/^[0-9]+(\.[0-9]+)?$/)
       .transform(Number)
-      .pipe(z.number().gt(0).max(max)),
-    expects: `a number above 0 and at most ${max}, decimals allowed: ${what}`,
+      .pipe(above ? number.gt(min) : number.min(min)),
+    expects: `a number ${above ? 'above' : 'from'} ${min} ${above ? 'and at most' : 'to'} ${max}, decimals allowed: ${what}`,
     secret: false,
   };
 }

@@ -17,6 +17,8 @@ export type GitHubErrorCode =
   | 'truncated_response'
   /** The arguments a model gave a tool do not match its schema; nothing was sent. */
   | 'invalid_tool_arguments'
+  /** The fleet's shared retry budget for the installation is spent: the job level takes over. */
+  | 'retry_budget_exhausted'
   | RetryErrorCode;
 
 /** Where in the three layers the error was raised: `request` (token client) or `tool` (the agent's tools). */

@@ -10,6 +10,12 @@ export {
   isGitHubError,
 } from './errors.ts';
 export {
+  createGitHubFleetGuard,
+  type InstallationFleet,
+  installationTarget,
+  isGitHubOutage,
+} from './installation-fleet.ts';
+export {
   createInstallationOctokit,
   defaultPropagationRetry,
   GitHubOctokit,

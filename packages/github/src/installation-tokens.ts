@@ -2,6 +2,7 @@ import { request as octokitRequest } from '@octokit/request';
 import {
   type Clock,
   defaultPolicies,
+  type FleetGuard,
   type Logger,
   type Random,
   RetryError,
@@ -16,6 +17,7 @@ import {
 import { clockSkewSeconds, normalizePrivateKey, signAppJwt } from './app-jwt.ts';
 import { classifyGitHubError } from './classify-github-error.ts';
 import { GitHubError } from './errors.ts';
+import { installationTarget } from './installation-fleet.ts';
 import { withFields } from './logger.ts';
 import { redactSecret } from './redact.ts';
 
@@ -42,6 +44,11 @@ export interface InstallationTokensOptions {
   random?: Random;
   /** The `@octokit/request` to send with; tests pass one with their own `fetch`. `baseUrl` still applies. */
   request?: OctokitRequest;
+  /**
+   * Cooperation with the other workers (`createGitHubFleetGuard`): token requests wait out the
+   * installation's shared cooldown, take its rate limit's tokens and retry within its shared budget.
+   */
+  fleet?: FleetGuard;
 }
 
 export const defaultInstallationTokensOptions = {
@@ -94,6 +101,7 @@ export class InstallationTokens {
   readonly #appId: string;
   readonly #privateKey: string;
   readonly #policy: RetryPolicy;
+  readonly #fleet: FleetGuard | undefined;
   readonly #refreshBeforeExpiryMs: number;
   readonly #logger: Logger;
   readonly #onRetry: ((event: RetryEvent) => void) | undefined;
@@ -130,6 +138,7 @@ export class InstallationTokens {
     this.#clock = options.clock ?? systemClock;
     this.#sleep = options.sleep;
     this.#random = options.random;
+    this.#fleet = options.fleet;
     this.#request = (options.request ?? octokitRequest).defaults({
       baseUrl: this.baseUrl,
       headers: { 'user-agent': options.userAgent ?? defaultInstallationTokensOptions.userAgent },
@@ -243,10 +252,18 @@ export class InstallationTokens {
 
     let minted: CachedToken;
     try {
-      minted = await retryWithBackoff(
-        (_attempt, attemptSignal) => this.#requestToken(installationId, attemptSignal, logger),
-        options,
+      const shared = await this.#fleet?.forCall<CachedToken>(
+        installationTarget(installationId),
+        this.#policy.maxDelayMs,
       );
+      if (shared) {
+        options.pace = shared.pace;
+        options.beforeRetry = shared.beforeRetry;
+      }
+      minted = await retryWithBackoff((_attempt, attemptSignal) => {
+        const send = () => this.#requestToken(installationId, attemptSignal, logger);
+        return shared ? shared.observe(send) : send();
+      }, options);
     } catch (error) {
       throw toTokenError(error, installationId);
     }

@@ -4,6 +4,7 @@ import {
   formatSeconds,
   type Logger,
   type Random,
+  RetryBudgetExhaustedError,
   RetryError,
   type RetryEvent,
   type RetryOptions,
@@ -13,6 +14,7 @@ import {
 } from '@runner/retry';
 import { classifyGitHubError } from './classify-github-error.ts';
 import { GitHubError } from './errors.ts';
+import type { InstallationFleet } from './installation-fleet.ts';
 
 /** What every tool call shares: how to retry, whom to tell, and how long the job has left. */
 export interface ToolCallOptions {
@@ -24,6 +26,8 @@ export interface ToolCallOptions {
   signal?: AbortSignal;
   /** When the job's deadline passes, epoch ms: no retry is started that would cross it. */
   deadlineAtMs?: number;
+  /** Cooperation with the other workers on this installation: shared cooldown, budget, rate limit, circuit. */
+  fleet?: InstallationFleet;
   clock?: Clock;
   sleep?: Sleep;
   random?: Random;
@@ -40,11 +44,19 @@ export async function callGitHub<T>(
   fn: (attempt: number, signal: AbortSignal) => Promise<T>,
   options: ToolCallOptions & Pick<RetryOptions, 'shouldRetry'> = {},
 ): Promise<T> {
-  const { policy, logger, onRetry, signal, deadlineAtMs, clock, sleep, random, shouldRetry } = options;
+  const { logger, onRetry, signal, deadlineAtMs, fleet, clock, sleep, random, shouldRetry } = options;
+  const policy = options.policy ?? defaultPolicies.githubTools;
   const nowMs = (clock ?? Date).now();
   try {
-    return await retryWithBackoff(fn, {
-      policy: policy ?? defaultPolicies.githubTools,
+    // Cooldowns longer than this layer's longest wait end the call with their time, for the job level.
+    const shared = await fleet?.guard.forCall<T>(fleet.target, policy.maxDelayMs);
+    const attempt = (n: number, attemptSignal: AbortSignal): Promise<T> => {
+      const send = () =>
+        fleet?.breaker ? fleet.breaker.execute(() => fn(n, attemptSignal)) : fn(n, attemptSignal);
+      return shared ? shared.observe(send) : send();
+    };
+    return await retryWithBackoff(attempt, {
+      policy,
       classify: classifyGitHubError,
       layer: 'tool',
       target: tool,
@@ -57,6 +69,7 @@ export async function callGitHub<T>(
       ...(sleep && { sleep }),
       ...(random && { random }),
       ...(shouldRetry && { shouldRetry }),
+      ...(shared && { pace: shared.pace, beforeRetry: shared.beforeRetry }),
     });
   } catch (error) {
     throw toToolError(tool, error);
@@ -72,7 +85,8 @@ function describeRetry(event: RetryEvent): string {
 }
 
 function toToolError(tool: string, error: unknown): unknown {
-  if (error instanceof GitHubError || !(error instanceof RetryError)) return error;
+  if (error instanceof GitHubError) return error;
+  if (!(error instanceof RetryError || error instanceof RetryBudgetExhaustedError)) return error;
   return new GitHubError(`${tool}: ${error.message}`, {
     code: error.code,
     retryable: error.retryable,

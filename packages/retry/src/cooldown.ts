@@ -1,4 +1,4 @@
-import { classifyError } from './classify-error.ts';
+import { type Classification, classifyError } from './classify-error.ts';
 import { type Clock, systemClock } from './clock.ts';
 
 /**
@@ -48,7 +48,11 @@ export class InMemoryCooldownStore implements CooldownStore {
  * Epoch ms, or undefined for any other failure: a 503 or a timeout says nothing about a quota.
  */
 export function cooldownUntilMs(error: unknown, nowMs: number): number | undefined {
-  const classification = classifyError(error, nowMs);
+  return cooldownUntilMsOf(classifyError(error, nowMs), nowMs);
+}
+
+/** `cooldownUntilMs` for a failure a client has already classified its own way (GitHub's 60 s rule). */
+export function cooldownUntilMsOf(classification: Classification, nowMs: number): number | undefined {
   if (classification.retryAfterMs === undefined) return undefined;
   if (classification.status !== 429 && classification.status !== 403) return undefined;
   return nowMs + classification.retryAfterMs;

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { classifyError } from './classify-error.ts';
 import { InMemoryCooldownStore } from './cooldown.ts';
 import { RetryAfterTooLongError } from './errors.ts';
 import { FleetGuard } from './fleet-guard.ts';
@@ -79,5 +80,35 @@ describe('FleetGuard', () => {
     expect(error.retryAt).toBeInstanceOf(Date);
     // One call, a floor of 2 retries in the window: 3 attempts instead of the policy's 6.
     expect(attempts).toBe(3);
+  });
+
+  it("reads failures with the client's classifier: a throttle it names holds the fleet and slows the limiter", async () => {
+    const cooldowns = new InMemoryCooldownStore();
+    const throttled: string[] = [];
+    const limiter = {
+      acquire: async () => {},
+      onThrottled: (t: string) => void throttled.push(t),
+      onSuccess: () => {},
+    };
+    // A 403 without hint headers, which only the client knows to be a rate limit worth 60 s.
+    const secondaryLimit = Object.assign(new Error('secondary rate limit'), { status: 403 });
+    const guard = new FleetGuard({
+      cooldowns,
+      limiter,
+      classify: (error, nowMs) =>
+        error === secondaryLimit
+          ? { retryable: true, reason: 'HTTP 403 secondary rate limit', status: 403, retryAfterMs: 60_000 }
+          : classifyError(error, nowMs),
+    });
+    const fleet = await guard.forCall<string>('github:installation:1', policy.maxDelayMs);
+    await expect(fleet.observe(() => Promise.reject(secondaryLimit))).rejects.toBe(secondaryLimit);
+    expect(await cooldowns.until('github:installation:1')).toBe(60_000);
+    expect(throttled).toEqual(['github:installation:1']);
+
+    // Without the client's classifier the same 403 is a plain refusal: no hold, no throttle.
+    const plain = new FleetGuard({ cooldowns: new InMemoryCooldownStore(), limiter });
+    const other = await plain.forCall<string>('github:installation:2', policy.maxDelayMs);
+    await expect(other.observe(() => Promise.reject(secondaryLimit))).rejects.toBe(secondaryLimit);
+    expect(throttled).toEqual(['github:installation:1']);
   });
 });

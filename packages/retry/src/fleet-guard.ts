@@ -1,5 +1,6 @@
+import { type Classification, classifyError } from './classify-error.ts';
 import { type Clock, sleep as realSleep, type Sleep, systemClock } from './clock.ts';
-import { type CooldownStore, cooldownUntilMs } from './cooldown.ts';
+import { type CooldownStore, cooldownUntilMsOf } from './cooldown.ts';
 import { RetryAfterTooLongError } from './errors.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { type RetryBudget, RetryBudgetExhaustedError } from './retry-budget.ts';
@@ -12,6 +13,11 @@ export interface FleetGuardOptions {
   budget?: RetryBudget;
   /** Shared rate limit per upstream; absent: none. */
   limiter?: RateLimiter;
+  /**
+   * Reads a failure for what it tells the fleet (a quota's time, a throttle). Default `classifyError`;
+   * a client passes its own refinement (GitHub's rate-limit 403s and its 60 s rule for secondary limits).
+   */
+  classify?: (error: unknown, nowMs: number) => Classification;
   clock?: Clock;
   sleep?: Sleep;
 }
@@ -79,12 +85,19 @@ export class FleetGuard {
           await limiter?.onSuccess(target);
           return result;
         } catch (error) {
-          const untilMs = cooldownUntilMs(error, this.clock.now());
+          const nowMs = this.clock.now();
+          const classification = (this.options.classify ?? classifyError)(error, nowMs);
+          const untilMs = cooldownUntilMsOf(classification, nowMs);
           if (untilMs !== undefined) await cooldowns?.hold(target, untilMs);
-          if ((error as { status?: unknown } | null)?.status === 429) await limiter?.onThrottled(target);
+          if (isThrottle(classification)) await limiter?.onThrottled(target);
           throw error;
         }
       },
     };
   }
+}
+
+/** The upstream refused for quota, not for trouble: a 429, or a 403 that a client's classifier calls retryable (GitHub's rate limits). */
+function isThrottle(classification: Classification): boolean {
+  return classification.status === 429 || (classification.status === 403 && classification.retryable);
 }

@@ -75,6 +75,24 @@ describe('startRedis (private server)', () => {
     expect(existsSync(dir)).toBe(false);
   });
 
+  it('shutdown() takes the server down and start() brings it back on its port with what it persisted', async () => {
+    const handle = await startRedis({
+      forcePrivate: true,
+      args: ['--appendonly', 'yes', '--appendfsync', 'always'],
+    });
+    handles.push(handle);
+    const key = `${uniquePrefix('restart')}:kept`;
+    const before = client(handle);
+    await before.set(key, 'across the restart');
+    await before.quit();
+
+    await handle.shutdown();
+    expect(await connectOutcome(handle.host, handle.port)).toBe('ECONNREFUSED');
+    await handle.start();
+
+    expect(await client(handle).get(key)).toBe('across the restart');
+  });
+
   it('gives concurrent servers different ports', async () => {
     const [a, b] = await Promise.all([privateRedis(), privateRedis()]);
     expect(a?.port).not.toBe(b?.port);
@@ -127,6 +145,7 @@ describe('startRedis (external server)', () => {
       external: true,
     });
     await handle.stop();
+    await expect(handle.shutdown()).rejects.toThrow(/external server/);
   });
 
   it('defaults the port to 6379 and rejects non-redis URLs', async () => {

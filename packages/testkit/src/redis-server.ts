@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { findFreePort } from './free-port.ts';
 import { InvalidRedisUrlError, RedisPortTakenError } from './redis-errors.ts';
-import { launchRedisProcess, type RedisProcess, stopRedisProcess } from './redis-process.ts';
+import {
+  launchRedisProcess,
+  type RedisLaunchPlan,
+  type RedisProcess,
+  stopRedisProcess,
+} from './redis-process.ts';
 
 /** A Redis server for a test: a private child process, or an external one from `REDIS_URL`. */
 export interface RedisHandle {
@@ -16,6 +21,14 @@ export interface RedisHandle {
   readonly external: boolean;
   /** Stops the private server and removes its temp dir. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Takes the private server down (SIGTERM, as an operator or a crash would), keeping its port and
+   * data dir, so that `start()` brings it back with whatever it persisted (pass `--appendonly yes` in
+   * `args` to keep the data). Throws for an external server, which is not ours to stop.
+   */
+  shutdown(): Promise<void>;
+  /** Starts a server taken down by `shutdown()` again, on the same port and dir; resolves once it answers. */
+  start(): Promise<void>;
 }
 
 /** Options for {@link startRedis}. */
@@ -69,20 +82,34 @@ function externalHandle(url: string): RedisHandle {
     port: parsed.port === '' ? 6379 : Number(parsed.port),
     external: true,
     stop: () => Promise.resolve(),
+    shutdown: () =>
+      Promise.reject(new Error(`Not stopping ${url}: it is an external server, not one the test started`)),
+    start: () => Promise.resolve(),
   };
 }
 
-function privateHandle(live: RedisProcess, host: string, port: number, stopTimeoutMs: number): RedisHandle {
+function privateHandle(first: RedisProcess, plan: RedisLaunchPlan, startTimeoutMs: number): RedisHandle {
+  const { host, port, dir } = plan;
+  let live: RedisProcess | undefined = first;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      await stopRedisProcess(live, stopTimeoutMs);
+      if (live) await stopRedisProcess(live, plan.killTimeoutMs);
+      live = undefined;
       claimedPorts.delete(port);
-      await rm(live.dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
     })();
     return stopping;
   };
-  return { url: `redis://${host}:${port}`, host, port, external: false, stop };
+  const shutdown = async (): Promise<void> => {
+    if (live) await stopRedisProcess(live, plan.killTimeoutMs);
+    live = undefined;
+  };
+  const start = async (): Promise<void> => {
+    if (stopping) throw new Error('This Redis server was stopped for good; start another with startRedis()');
+    live ??= await launchRedisProcess({ ...plan, deadlineMs: performance.now() + startTimeoutMs });
+  };
+  return { url: `redis://${host}:${port}`, host, port, external: false, stop, shutdown, start };
 }
 
 function serverArgs(port: number, host: string, dir: string, extra: readonly string[]): string[] {
@@ -131,17 +158,9 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     const port = await findFreePort(host, claimedPorts);
     claimedPorts.add(port);
     const args = serverArgs(port, host, dir, options.args ?? []);
+    const plan = { binary, args, host, port, dir, deadlineMs, killTimeoutMs: stopTimeoutMs };
     try {
-      const live = await launchRedisProcess({
-        binary,
-        args,
-        host,
-        port,
-        dir,
-        deadlineMs,
-        killTimeoutMs: stopTimeoutMs,
-      });
-      return privateHandle(live, host, port, stopTimeoutMs);
+      return privateHandle(await launchRedisProcess(plan), plan, startTimeoutMs);
     } catch (error) {
       claimedPorts.delete(port);
       // Probing for a free port and binding it are not atomic; another process can win.

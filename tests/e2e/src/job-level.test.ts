@@ -129,7 +129,14 @@ describe('the three layers, end to end through BullMQ', () => {
 
   it('dead-letters a poison job (GitHub always 503) after 5 requeues, with its timeline', async () => {
     const h = await setup({
-      env: { RETRY_GITHUB_TOOLS_MAX_RETRIES: '1', RETRY_GITHUB_TOOLS_MAX_DELAY_MS: '20' },
+      env: {
+        RETRY_GITHUB_TOOLS_MAX_RETRIES: '1',
+        RETRY_GITHUB_TOOLS_MAX_DELAY_MS: '20',
+        // The requeue path itself, undisturbed by the fleet's protections (their own tests are in
+        // fleet-cooperation.test.ts): the circuit would open and the budget run out within a run or two.
+        FLEET_CIRCUIT_FAILURE_THRESHOLD: '1000',
+        FLEET_RETRY_BUDGET_MIN_RETRIES: '1000',
+      },
       github: {
         faults: { [fakeGitHubRoutes.getIssue]: Array.from({ length: 50 }, () => reply.status(503)) },
       },
