@@ -23,13 +23,35 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 10_000):
   }
 }
 
-function spawnWorker(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts'], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+interface WorkerProcess {
+  child: ChildProcess;
+  /** What it has logged so far (only with `logs`). */
+  output(): string;
 }
+
+function spawnWorker(env: Record<string, string>, options: { logs?: boolean } = {}): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts'], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', ...env, ...(options.logs && { LOG_LEVEL: 'info' }) },
+    stdio: ['ignore', options.logs ? 'pipe' : 'ignore', 'inherit'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  return { child, output: () => output };
+}
+
+/** Kills and waits, so that the next step knows the process takes no more jobs. */
+async function kill(worker: WorkerProcess): Promise<void> {
+  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => worker.child.once('exit', resolve));
+  worker.child.kill('SIGKILL');
+  await exited;
+}
+
+/** The LLM answering 503 to everything: an outage. */
+const llmDown: StepFunction = () => reply.status(503);
 
 describe('workers cooperating through Redis', () => {
   it('hold back every worker once one has heard a 429: no second 429 inside the window', async () => {
@@ -67,8 +89,151 @@ describe('workers cooperating through Redis', () => {
       // The second job never heard a 429 of its own: it waited for the cooldown before its first request.
       expect(retries.timeline.filter((e) => e.kind === 'retry')).toHaveLength(0);
     } finally {
-      for (const worker of workers) worker.kill('SIGKILL');
+      await Promise.all(workers.map(kill));
       await h.close();
     }
   }, 60_000);
+
+  it('open the circuit for every worker once one has seen it fail: the next worker sends nothing', async () => {
+    const h = await startHarness({
+      redisUrl: redis.url,
+      noWorker: true,
+      llm: llmDown,
+      env: {
+        WORKER_CONCURRENCY: '1',
+        FLEET_CIRCUIT_FAILURE_THRESHOLD: '3',
+        FLEET_CIRCUIT_COOLDOWN_MS: '60000',
+        FLEET_RETRY_BUDGET_MIN_RETRIES: '1000',
+      },
+    });
+    const first = spawnWorker(h.env);
+    let second: WorkerProcess | undefined;
+    const delayed = async (jobId: string) =>
+      (await h.tracker.read(jobId)).timeline.find((entry) => entry.kind === 'job_delayed');
+    try {
+      await h.queue.add('issues.opened', h.jobData('circuit-1'), { jobId: 'circuit-1' });
+      await waitUntil(async () => (await delayed('circuit-1')) !== undefined, 20_000);
+      // Three failures opened the circuit; the fourth attempt failed fast and the job waits for the probe.
+      expect(h.llm.requests).toHaveLength(3);
+      expect((await delayed('circuit-1'))?.reason).toMatch(/circuit/);
+
+      // Only the second process is left to take the next job.
+      await kill(first);
+      second = spawnWorker(h.env);
+      await h.queue.add('issues.opened', h.jobData('circuit-2'), { jobId: 'circuit-2' });
+      await waitUntil(async () => (await delayed('circuit-2')) !== undefined, 20_000);
+
+      expect((await delayed('circuit-2'))?.reason).toMatch(/circuit/);
+      expect((await delayed('circuit-2'))?.delayMs).toBeGreaterThan(30_000);
+      expect(h.llm.requests).toHaveLength(3);
+    } finally {
+      await Promise.all([first, second].flatMap((worker) => (worker ? [kill(worker)] : [])));
+      await h.close();
+    }
+  }, 60_000);
+
+  it('share one retry budget: once it is spent, no worker retries and the job level delays the jobs', async () => {
+    // Each job's first request is held until both are in flight: with one job at a time per worker,
+    // the two requests come from the two processes.
+    let inFlight = 0;
+    let bothInFlight: () => void = () => {};
+    const barrier = new Promise<void>((resolve) => {
+      bothInFlight = resolve;
+    });
+    const llm: StepFunction = async (req) => {
+      if (req.callNumber <= 2) {
+        inFlight += 1;
+        if (inFlight === 2) bothInFlight();
+        await barrier;
+      }
+      return reply.status(503);
+    };
+    const h = await startHarness({
+      redisUrl: redis.url,
+      noWorker: true,
+      llm,
+      env: {
+        WORKER_CONCURRENCY: '1',
+        FLEET_RETRY_BUDGET_RATIO: '0',
+        FLEET_RETRY_BUDGET_MIN_RETRIES: '2',
+        FLEET_CIRCUIT_FAILURE_THRESHOLD: '1000',
+      },
+    });
+    const workers = [spawnWorker(h.env), spawnWorker(h.env)];
+    try {
+      await h.queue.addBulk(
+        ['budget-1', 'budget-2'].map((id) => ({
+          name: 'issues.opened',
+          data: h.jobData(id),
+          opts: { jobId: id },
+        })),
+      );
+      const records = async () => Promise.all(['budget-1', 'budget-2'].map((id) => h.tracker.read(id)));
+      await waitUntil(
+        async () => (await records()).every((r) => r.timeline.some((e) => e.kind === 'job_delayed')),
+        20_000,
+      );
+
+      // Two first attempts and the fleet's two retries; two budgets of their own would have allowed six.
+      expect(h.llm.requests).toHaveLength(4);
+      const retries = (await records()).flatMap((r) => r.timeline.filter((e) => e.kind === 'retry'));
+      expect(retries).toHaveLength(2);
+      for (const record of await records()) {
+        expect(record.timeline.find((e) => e.kind === 'job_delayed')?.reason).toMatch(/budget/);
+        // Delayed until the upstream may be tried again: no requeue was spent on it.
+        expect(record.timeline.filter((e) => e.kind === 'job_requeued')).toHaveLength(0);
+      }
+    } finally {
+      await Promise.all(workers.map(kill));
+      await h.close();
+    }
+  }, 60_000);
+
+  it('keep working on their own state when Redis stops mid-run, and finish the job when it is back', async () => {
+    const server = await startRedis({
+      forcePrivate: true,
+      args: ['--appendonly', 'yes', '--appendfsync', 'always'],
+    });
+    let releaseFirst: () => void = () => {};
+    const firstHeld = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    const model = triageModel();
+    const llm: StepFunction = async (req) => {
+      if (req.callNumber === 1) {
+        await firstHeld;
+        return reply.status(503);
+      }
+      return model(req);
+    };
+    const h = await startHarness({
+      redisUrl: server.url,
+      noWorker: true,
+      llm,
+      env: { WORKER_CONCURRENCY: '1' },
+    });
+    const worker = spawnWorker(h.env, { logs: true });
+    try {
+      await h.queue.add('issues.opened', h.jobData('outage-1'), { jobId: 'outage-1' });
+      await h.llm.waitForRequests(1, { route: llmRoute, timeoutMs: 20_000 });
+
+      await server.shutdown();
+      releaseFirst();
+      // The 503's retry needs the fleet's budget, cooldown and circuit: with Redis gone, this
+      // process's own state answers and the retry goes out.
+      await h.llm.waitForRequests(2, { route: llmRoute, timeoutMs: 20_000 });
+      expect(worker.output()).toContain('Redis unavailable for the fleet');
+
+      await server.start();
+      await waitUntil(async () => (await h.queue.getJob('outage-1'))?.finishedOn !== undefined, 30_000);
+      expect(await (await h.queue.getJob('outage-1'))?.getState()).toBe('completed');
+      expect(h.botComments()).toHaveLength(1);
+      expect(worker.child.exitCode).toBeNull();
+      expect(worker.child.signalCode).toBeNull();
+    } finally {
+      await kill(worker);
+      await h.close();
+      await server.stop();
+    }
+  }, 90_000);
 });

@@ -95,6 +95,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const events = new QueueEvents('agent-jobs', { connection, prefix });
   await events.waitUntilReady();
   const redis = new Redis(options.redisUrl);
+  // A test may take Redis down on purpose; these clients reconnect by themselves meanwhile.
+  const ignore = () => {};
+  queue.on('error', ignore);
+  events.on('error', ignore);
+  redis.on('error', ignore);
   const tracker = new RetryTracker(redis, prefix);
   let worker: RunningWorker | undefined;
   if (!options.noWorker) worker = await startWorker(config, { logger: createLogger(config.logLevel) });
