@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type RedisHandle, reply, type StepFunction, startRedis, triageModel } from '@runner/testkit';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { llmRoute, startHarness } from './harness.ts';
 
@@ -236,4 +237,23 @@ describe('workers cooperating through Redis', () => {
       await server.stop();
     }
   }, 90_000);
+
+  it('take every call through the shared token buckets when RATE_LIMIT_<TARGET>_PER_SEC is set', async () => {
+    const h = await startHarness({
+      redisUrl: redis.url,
+      env: { RATE_LIMIT_LLM_PER_SEC: '50', RATE_LIMIT_GITHUB_PER_SEC: '50', RATE_LIMIT_GITHUB_ADAPTIVE: '1' },
+    });
+    const client = new Redis(redis.url);
+    try {
+      const { completed } = await h.runJob(h.jobData('rate-1'));
+      expect(completed).toBe(true);
+      const prefix = h.config.queue.prefix;
+      // The buckets live in Redis, one per upstream, where every worker takes its tokens.
+      expect(await client.exists(`${prefix}:fleet:rate:llm`)).toBe(1);
+      expect(await client.exists(`${prefix}:fleet:rate:github:installation:42`)).toBe(1);
+    } finally {
+      client.disconnect();
+      await h.close();
+    }
+  }, 30_000);
 });
