@@ -252,6 +252,13 @@ export const envVariables: readonly EnvVariable[] = [
     secret: false,
   },
   {
+    name: 'ALLOW_INSECURE_UPSTREAMS',
+    description:
+      'GITHUB_API_URL and LLM_BASE_URL must be https:// unless on loopback; 1 allows http:// to other hosts on a trusted network',
+    default: '0',
+    secret: false,
+  },
+  {
     name: 'FLEET_RETRY_BUDGET_RATIO',
     description:
       'Retries to an upstream allowed per request made to it, across all workers (0.2 = 20 %); beyond it, jobs are delayed instead',

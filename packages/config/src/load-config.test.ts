@@ -199,8 +199,8 @@ describe('loadConfig', () => {
     });
 
     it('maps only a trailing /api segment, and only under the old name', () => {
-      expect(loadConfig({ OLLAMA_API_URL: 'http://gpu-box:11434/api/' }).llm.baseUrl).toBe(
-        'http://gpu-box:11434/v1',
+      expect(loadConfig({ OLLAMA_API_URL: 'https://gpu-box:11434/api/' }).llm.baseUrl).toBe(
+        'https://gpu-box:11434/v1',
       );
       expect(loadConfig({ OLLAMA_API_URL: 'https://proxy.example.com/v1' }).llm.baseUrl).toBe(
         'https://proxy.example.com/v1',
@@ -497,5 +497,29 @@ describe('loadConfig: fleet settings', () => {
       'FLEET_RETRY_BUDGET_RATIO: expected a number from 0 to 10, decimals allowed: retries allowed per request, fleet-wide (0.2 = 20 %); got "20%"',
       'FLEET_CIRCUIT_FAILURE_THRESHOLD: expected a whole number from 1 to 10000: failures in a row; got "0"',
     ]);
+  });
+});
+
+describe('loadConfig: upstream transport', () => {
+  it('refuses plain http to another host, since tokens and keys travel in the headers', () => {
+    const problems = configError({
+      GITHUB_API_URL: 'http://ghe.internal/api/v3',
+      OLLAMA_API_URL: 'http://gpu-box:11434/api',
+    }).problems;
+    expect(problems).toEqual([
+      'GITHUB_API_URL: http:// would send installation tokens and the app JWT unencrypted to ghe.internal; use https://, or set ALLOW_INSECURE_UPSTREAMS=1 if that network is trusted',
+      'OLLAMA_API_URL: http:// would send the LLM API key and every prompt unencrypted to gpu-box:11434; use https://, or set ALLOW_INSECURE_UPSTREAMS=1 if that network is trusted',
+    ]);
+  });
+
+  it('allows http on loopback, and elsewhere when ALLOW_INSECURE_UPSTREAMS=1', () => {
+    for (const host of ['127.0.0.1:8080', 'localhost:11434', '[::1]:3000', '127.1.2.3']) {
+      expect(loadConfig({ LLM_BASE_URL: `http://${host}/v1` }).llm.baseUrl).toBe(`http://${host}/v1`);
+    }
+    const config = loadConfig({
+      ALLOW_INSECURE_UPSTREAMS: '1',
+      GITHUB_API_URL: 'http://ghe.internal/api/v3',
+    });
+    expect(config.github.apiUrl).toBe('http://ghe.internal/api/v3');
   });
 });

@@ -14,6 +14,7 @@ import {
 } from './read-variable.ts';
 import { missingProblem, requirements } from './requirements.ts';
 import type { ConfigNeed, RunnerConfig } from './runner-config.ts';
+import { checkUpstreamTransport } from './upstream-transport.ts';
 import {
   appIdRule,
   appSlugRule,
@@ -22,6 +23,7 @@ import {
   llmBaseUrlRule,
   llmModelRule,
   logLevelRule,
+  onOffRule,
   opsHostRule,
   opsTokenRule,
   queuePrefixRule,
@@ -82,6 +84,19 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   const opsToken = readVariable(env, 'OPS_TOKEN', opsTokenRule, problems);
   const metricsPort = number('METRICS_PORT', 0, 65_535, 'a TCP port');
   const fleet = readFleetSettings(env, problems);
+  const allowInsecure = readVariable(env, 'ALLOW_INSECURE_UPSTREAMS', onOffRule, problems);
+  checkUpstreamTransport(
+    [
+      { name: 'GITHUB_API_URL', url: apiUrl, carries: 'installation tokens and the app JWT' },
+      {
+        name: presentValue(env, 'LLM_BASE_URL') ? 'LLM_BASE_URL' : 'OLLAMA_API_URL',
+        url: baseUrl,
+        carries: 'the LLM API key and every prompt',
+      },
+    ],
+    allowInsecure ?? false,
+    problems,
+  );
 
   for (const need of new Set(options.needs)) {
     for (const requirement of requirements[need]) {
