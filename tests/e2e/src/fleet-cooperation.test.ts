@@ -1,11 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { type RedisHandle, reply, type StepFunction, startRedis, triageModel } from '@runner/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AppProcess, spawnApp } from './app-process.ts';
 import { llmRoute, startHarness } from './harness.ts';
-
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 let redis: RedisHandle;
 beforeAll(async () => {
@@ -22,33 +19,6 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 10_000):
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-interface WorkerProcess {
-  child: ChildProcess;
-  /** What it has logged so far (only with `logs`). */
-  output(): string;
-}
-
-function spawnWorker(env: Record<string, string>, options: { logs?: boolean } = {}): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts'], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', ...env, ...(options.logs && { LOG_LEVEL: 'info' }) },
-    stdio: ['ignore', options.logs ? 'pipe' : 'ignore', 'inherit'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-  });
-  return { child, output: () => output };
-}
-
-/** Kills and waits, so that the next step knows the process takes no more jobs. */
-async function kill(worker: WorkerProcess): Promise<void> {
-  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => worker.child.once('exit', resolve));
-  worker.child.kill('SIGKILL');
-  await exited;
 }
 
 /** The LLM answering 503 to everything: an outage. */
@@ -70,7 +40,7 @@ describe('workers cooperating through Redis', () => {
       llm: rateLimitedLlm,
       env: { WORKER_CONCURRENCY: '1' },
     });
-    const workers = [spawnWorker(h.env), spawnWorker(h.env)];
+    const workers = [spawnApp('worker', h.env), spawnApp('worker', h.env)];
     try {
       await h.queue.add('issues.opened', h.jobData('fleet-1'), { jobId: 'fleet-1' });
       await h.llm.waitForRequests(1, { route: llmRoute, timeoutMs: 20_000 });
@@ -90,7 +60,7 @@ describe('workers cooperating through Redis', () => {
       // The second job never heard a 429 of its own: it waited for the cooldown before its first request.
       expect(retries.timeline.filter((e) => e.kind === 'retry')).toHaveLength(0);
     } finally {
-      await Promise.all(workers.map(kill));
+      await Promise.all(workers.map((worker) => worker.kill()));
       await h.close();
     }
   }, 60_000);
@@ -107,8 +77,8 @@ describe('workers cooperating through Redis', () => {
         FLEET_RETRY_BUDGET_MIN_RETRIES: '1000',
       },
     });
-    const first = spawnWorker(h.env);
-    let second: WorkerProcess | undefined;
+    const first = spawnApp('worker', h.env);
+    let second: AppProcess | undefined;
     const delayed = async (jobId: string) =>
       (await h.tracker.read(jobId)).timeline.find((entry) => entry.kind === 'job_delayed');
     try {
@@ -119,8 +89,8 @@ describe('workers cooperating through Redis', () => {
       expect((await delayed('circuit-1'))?.reason).toMatch(/circuit/);
 
       // Only the second process is left to take the next job.
-      await kill(first);
-      second = spawnWorker(h.env);
+      await first.kill();
+      second = spawnApp('worker', h.env);
       await h.queue.add('issues.opened', h.jobData('circuit-2'), { jobId: 'circuit-2' });
       await waitUntil(async () => (await delayed('circuit-2')) !== undefined, 20_000);
 
@@ -128,7 +98,7 @@ describe('workers cooperating through Redis', () => {
       expect((await delayed('circuit-2'))?.delayMs).toBeGreaterThan(30_000);
       expect(h.llm.requests).toHaveLength(3);
     } finally {
-      await Promise.all([first, second].flatMap((worker) => (worker ? [kill(worker)] : [])));
+      await Promise.all([first.kill(), second?.kill()]);
       await h.close();
     }
   }, 60_000);
@@ -160,7 +130,7 @@ describe('workers cooperating through Redis', () => {
         FLEET_CIRCUIT_FAILURE_THRESHOLD: '1000',
       },
     });
-    const workers = [spawnWorker(h.env), spawnWorker(h.env)];
+    const workers = [spawnApp('worker', h.env), spawnApp('worker', h.env)];
     try {
       await h.queue.addBulk(
         ['budget-1', 'budget-2'].map((id) => ({
@@ -185,7 +155,7 @@ describe('workers cooperating through Redis', () => {
         expect(record.timeline.filter((e) => e.kind === 'job_requeued')).toHaveLength(0);
       }
     } finally {
-      await Promise.all(workers.map(kill));
+      await Promise.all(workers.map((worker) => worker.kill()));
       await h.close();
     }
   }, 60_000);
@@ -213,7 +183,7 @@ describe('workers cooperating through Redis', () => {
       llm,
       env: { WORKER_CONCURRENCY: '1' },
     });
-    const worker = spawnWorker(h.env, { logs: true });
+    const worker = spawnApp('worker', { ...h.env, LOG_LEVEL: 'info' });
     try {
       await h.queue.add('issues.opened', h.jobData('outage-1'), { jobId: 'outage-1' });
       await h.llm.waitForRequests(1, { route: llmRoute, timeoutMs: 20_000 });
@@ -229,10 +199,9 @@ describe('workers cooperating through Redis', () => {
       await waitUntil(async () => (await h.queue.getJob('outage-1'))?.finishedOn !== undefined, 30_000);
       expect(await (await h.queue.getJob('outage-1'))?.getState()).toBe('completed');
       expect(h.botComments()).toHaveLength(1);
-      expect(worker.child.exitCode).toBeNull();
-      expect(worker.child.signalCode).toBeNull();
+      expect(worker.exited()).toBe(false);
     } finally {
-      await kill(worker);
+      await worker.kill();
       await h.close();
       await server.stop();
     }

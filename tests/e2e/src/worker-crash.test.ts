@@ -1,11 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { type RedisHandle, reply, type StepFunction, startRedis, triageModel } from '@runner/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AppProcess, spawnApp } from './app-process.ts';
 import { llmRoute, startHarness } from './harness.ts';
-
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 let redis: RedisHandle;
 beforeAll(async () => {
@@ -14,29 +11,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await redis.stop();
 });
-
-/** `npm run worker`, as a process of its own, configured by `env` alone. */
-function spawnWorker(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts'], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-}
-
-/** Resolves when the process writes a log line whose message is `message`. */
-function logged(child: ChildProcess, message: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      if (lines.some((line) => line.includes(`"msg":"${message}`))) resolve();
-    });
-    child.once('exit', () => reject(new Error(`exited before logging "${message}"`)));
-  });
-}
 
 describe('a worker killed mid-job', () => {
   it('leaves the job to another worker, which completes it without commenting twice', async () => {
@@ -57,17 +31,16 @@ describe('a worker killed mid-job', () => {
       llm: hangOnceBeforeTheAnswer,
       env: { WORKER_LOCK_DURATION_MS: '1500', WORKER_STALLED_INTERVAL_MS: '500' },
     });
-    const workers: ChildProcess[] = [];
+    const workers: AppProcess[] = [];
     try {
       await h.queue.add('issues.opened', h.jobData('delivery-crash'), { jobId: 'delivery-crash' });
-      const first = spawnWorker(h.env);
+      const first = spawnApp('worker', h.env);
       workers.push(first);
       await h.llm.waitForRequests(3, { route: llmRoute, timeoutMs: 20_000 });
       expect(h.botComments()).toHaveLength(1);
 
-      first.kill('SIGKILL');
-      await once(first, 'exit');
-      workers.push(spawnWorker(h.env));
+      await first.kill();
+      workers.push(spawnApp('worker', h.env));
 
       const { completed, job } = await h.waitForJob('delivery-crash', 30_000);
       expect(completed).toBe(true);
@@ -76,7 +49,7 @@ describe('a worker killed mid-job', () => {
       // The rerun asked the model again and got the recorded comment back, without posting.
       expect(h.github.requestsTo('POST /repos/:owner/:repo/issues/:number/comments')).toHaveLength(1);
     } finally {
-      for (const worker of workers) if (worker.exitCode === null) worker.kill('SIGKILL');
+      await Promise.all(workers.map((worker) => worker.kill()));
       await h.close();
     }
   }, 60_000);
@@ -96,23 +69,24 @@ describe('a worker killed mid-job', () => {
         return model(req);
       },
     });
-    const worker = spawnWorker({ ...h.env, LOG_LEVEL: 'info' });
+    const worker = spawnApp('worker', { ...h.env, LOG_LEVEL: 'info' });
     try {
       await h.queue.add('issues.opened', h.jobData('delivery-sigterm'), { jobId: 'delivery-sigterm' });
       await h.llm.waitForRequests(3, { route: llmRoute, timeoutMs: 20_000 });
-      const stopping = logged(worker, 'Stopping');
-      worker.kill('SIGTERM');
+      const stopping = worker.logged('Stopping');
+      const exit = once(worker.child, 'exit');
+      worker.child.kill('SIGTERM');
       // The job is still waiting for its last LLM answer when the worker starts to stop.
       await stopping;
       expect(await (await h.queue.getJob('delivery-sigterm'))?.getState()).toBe('active');
       release();
-      const [code] = (await once(worker, 'exit')) as [number | null];
+      const [code] = (await exit) as [number | null];
       expect(code).toBe(0);
       const job = await h.queue.getJob('delivery-sigterm');
       expect(await job?.getState()).toBe('completed');
       expect(h.botComments()).toHaveLength(1);
     } finally {
-      if (worker.exitCode === null) worker.kill('SIGKILL');
+      await worker.kill();
       await h.close();
     }
   }, 60_000);
