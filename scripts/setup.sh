@@ -3,18 +3,24 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-if ! command -v redis-server >/dev/null 2>&1; then
+# redis-server (with redis-cli) for the demo and the tests; openssl makes the TLS test's certificate.
+missing=""
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+if [ -n "$missing" ]; then
   if command -v apt-get >/dev/null 2>&1; then
-    echo "Installing redis-server with apt-get..."
+    echo "Installing$missing with apt-get..."
     if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
+    # shellcheck disable=SC2086 # one word per package
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
     # The Debian package starts a system service; the runner starts its own private servers instead.
   elif command -v brew >/dev/null 2>&1; then
-    brew install redis
+    # shellcheck disable=SC2086
+    brew install $(echo "$missing" | sed 's/redis-server/redis/')
   else
-    echo "redis-server is missing. Install Redis 7 (https://redis.io/docs/latest/operate/oss_and_stack/install/)," >&2
-    echo "or run 'docker compose up -d redis' and set REDIS_URL=redis://127.0.0.1:6379." >&2
+    echo "Missing:$missing. Install Redis 7 (https://redis.io/docs/latest/operate/oss_and_stack/install/)" >&2
+    echo "and OpenSSL, or run 'docker compose up -d redis' and set REDIS_URL=redis://127.0.0.1:6379." >&2
     exit 1
   fi
 fi

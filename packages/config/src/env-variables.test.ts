@@ -57,3 +57,16 @@ describe('.env.example', () => {
     expect([...exampleLines.keys()].filter((name) => !known.has(name))).toEqual([]);
   });
 });
+
+describe('docs/operations.md', () => {
+  const operations = readFileSync(new URL('../../../docs/operations.md', import.meta.url), 'utf8');
+
+  it.each(envVariables.map((variable) => [variable.name, variable] as const))(
+    'has %s in its configuration reference, with its default',
+    (name, variable) => {
+      const row = operations.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
+      expect(row, `add a row for ${name} to the configuration reference`).toBeDefined();
+      if (variable.default !== undefined) expect(row).toContain(`| \`${variable.default}\` |`);
+    },
+  );
+});

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { type RedisHandle, startRedis } from '@runner/testkit';
 import { createIntakeLogger, type RunningIntake, signBody, startIntake } from '@runner/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, issue, startHarness, webhookSecret } from './harness.ts';
+import { deliver as deliverTo, issuesOpenedBody } from './deliveries.ts';
+import { type Harness, startHarness, webhookSecret } from './harness.ts';
 
 let redis: RedisHandle;
 let harness: Harness;
@@ -18,36 +19,12 @@ afterAll(async () => {
   await redis.stop();
 });
 
-function issuesOpened() {
-  return JSON.stringify({
-    action: 'opened',
-    issue: {
-      number: issue.number,
-      title: 'Crash on start',
-      body: '...',
-      user: { login: 'octocat', type: 'User' },
-    },
-    repository: {
-      name: issue.repo,
-      full_name: `${issue.owner}/${issue.repo}`,
-      owner: { login: issue.owner },
-    },
-    sender: { login: 'octocat', type: 'User' },
-    installation: { id: 42 },
-  });
+function issuesOpened(): string {
+  return issuesOpenedBody();
 }
 
 async function deliver(body: string, deliveryId: string, signature = signBody(body, webhookSecret)) {
-  return fetch(`${intake.url}/webhooks`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': 'issues',
-      'x-github-delivery': deliveryId,
-      'x-hub-signature-256': signature,
-    },
-    body,
-  });
+  return deliverTo(intake.url, body, webhookSecret, { deliveryId, signature });
 }
 
 describe('webhook in, comment out', () => {

@@ -11,7 +11,8 @@ import { signBody } from '@runner/webhooks';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppProcess, spawnApp } from './app-process.ts';
-import { appPrivateKey, issue, startHarness } from './harness.ts';
+import { deliver, issuesOpenedBody } from './deliveries.ts';
+import { appPrivateKey, startHarness } from './harness.ts';
 
 let redis: RedisHandle;
 beforeAll(async () => {
@@ -50,25 +51,6 @@ async function redisDump(client: Redis, prefix: string): Promise<string> {
   return parts.join('\n');
 }
 
-function issuesOpened(): string {
-  return JSON.stringify({
-    action: 'opened',
-    issue: {
-      number: issue.number,
-      title: 'Crash on start',
-      body: '...',
-      user: { login: 'octocat', type: 'User' },
-    },
-    repository: {
-      name: issue.repo,
-      full_name: `${issue.owner}/${issue.repo}`,
-      owner: { login: issue.owner },
-    },
-    sender: { login: 'octocat', type: 'User' },
-    installation: { id: 42 },
-  });
-}
-
 describe('secrets', () => {
   it('never reach a log line or Redis, on the happy path or the failing ones', async () => {
     // The failures are where secrets leak: errors that carry requests, retries that log them.
@@ -104,23 +86,13 @@ describe('secrets', () => {
     const client = new Redis(redis.url);
     try {
       await Promise.all([apps[1]!.logged('listening on'), apps[2]!.logged('ops server listening')]);
-      const body = issuesOpened();
+      const body = issuesOpenedBody();
       const signature = signBody(body, canary.webhookSecret);
-      const deliver = (sig: string, deliveryId = randomUUID()) =>
-        fetch(`http://127.0.0.1:${webhooksPort}/webhooks`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-github-event': 'issues',
-            'x-github-delivery': deliveryId,
-            'x-hub-signature-256': sig,
-          },
-          body,
-        });
+      const intakeUrl = `http://127.0.0.1:${webhooksPort}`;
       const deliveryId = randomUUID();
-      expect((await deliver(signature, deliveryId)).status).toBe(202);
+      expect((await deliver(intakeUrl, body, canary.webhookSecret, { deliveryId })).status).toBe(202);
       // A forged signature, and the ops server with a right and a wrong token.
-      expect((await deliver(signBody(body, 'not-the-secret'))).status).toBe(401);
+      expect((await deliver(intakeUrl, body, 'not-the-secret')).status).toBe(401);
       const ops = (token: string) =>
         fetch(`http://127.0.0.1:${opsPort}/metrics`, { headers: { authorization: `Bearer ${token}` } });
       expect((await ops(canary.opsToken)).status).toBe(200);
