@@ -84,9 +84,16 @@ export class WorkerMetrics {
     };
   }
 
-  /** Serves GET /metrics on `port`; resolves with the server once it listens. */
+  /**
+   * Serves GET /metrics, and GET /healthz (200 while the process runs: what a container's health check
+   * asks), on `port`; resolves with the server once it listens.
+   */
   async serve(port: number, host = '0.0.0.0'): Promise<Server> {
     const server = createServer((req, res) => {
+      if (req.method === 'GET' && req.url === '/healthz') {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        return;
+      }
       if (req.method !== 'GET' || req.url !== '/metrics') {
         res.writeHead(404).end();
         return;
