@@ -19,6 +19,8 @@ export interface RunnerLlmOptions {
   rateLimit?: { ratePerSec: number; burst: number };
   /** The breaker's cool-down: how long the circuit stays open before one probe goes through. In ms. */
   probeIntervalMs?: number;
+  /** The retry budget's window, and so how long a job refused by it is delayed. Default 10 000 ms. In ms. */
+  retryBudgetWindowMs?: number;
   random: Random;
   fetch: typeof fetch;
 }
@@ -39,7 +41,10 @@ export function createRunnerLlm(options: RunnerLlmOptions): RunnerLlm {
   const fleetOptions = { redis, prefix: options.prefix };
   const fleet = new FleetGuard({
     cooldowns: new RedisCooldownStore(fleetOptions),
-    budget: new RedisRetryBudget(fleetOptions),
+    budget: new RedisRetryBudget({
+      ...fleetOptions,
+      ...(options.retryBudgetWindowMs === undefined ? {} : { windowMs: options.retryBudgetWindowMs }),
+    }),
     ...(options.rateLimit
       ? { limiter: new RedisRateLimiter({ ...fleetOptions, ...options.rateLimit, adaptive: true }) }
       : {}),
