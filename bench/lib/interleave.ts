@@ -38,13 +38,23 @@ export interface InterleaveOptions<T> {
  * and it made the run after it up to twice as costly as the same run without it.
  */
 export async function interleave<T>(options: InterleaveOptions<T>): Promise<{ a: T[]; b: T[] }> {
+  const [a, b] = await interleaveArms({ ...options, arms: [options.a, options.b] });
+  return { a: a as T[], b: b as T[] };
+}
+
+export interface InterleaveArmsOptions<T> extends Omit<InterleaveOptions<T>, 'a' | 'b'> {
+  /** Run in this order within each repetition: A B C, A B C, ... */
+  arms: readonly Arm<T>[];
+}
+
+/** `interleave` for any number of arms: each repetition runs every arm once, in order, on one seed. */
+export async function interleaveArms<T>(options: InterleaveArmsOptions<T>): Promise<T[][]> {
   if (options.repetitions < 3)
     throw new RangeError(`interleave: at least 3 repetitions, got ${options.repetitions}`);
-  const results = { a: [] as T[], b: [] as T[] };
+  const results = options.arms.map(() => [] as T[]);
   const first = options.warmup === false ? 0 : -1;
   for (let index = first; index < options.repetitions; index += 1) {
-    for (const side of ['a', 'b'] as const) {
-      const arm = options[side];
+    for (const [side, arm] of options.arms.entries()) {
       const seed = options.seed + index;
       const repetition = { index, warmup: index < 0, seed, random: seededRandom(seed) };
       const started = performance.now();
@@ -52,7 +62,7 @@ export async function interleave<T>(options: InterleaveOptions<T>): Promise<{ a:
       const label = index < 0 ? 'warm-up' : `${index + 1}/${options.repetitions}`;
       const took = `${((performance.now() - started) / 1000).toFixed(1)} s`;
       options.log?.(`  ${arm.name} ${label}: ${options.describe?.(result) ?? ''} (${took})`);
-      if (index >= 0) results[side].push(result);
+      if (index >= 0) results[side]?.push(result);
     }
   }
   return results;

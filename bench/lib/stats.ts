@@ -47,6 +47,18 @@ export function pairedRatios(numerators: readonly number[], denominators: readon
   return numerators.map((value, i) => value / (denominators[i] as number));
 }
 
+/**
+ * Jain's fairness index of the shares `values` (e.g. successes per client): (Σx)² ÷ (n · Σx²), 1 when
+ * all are equal, 1/n when one takes everything. Jain, Chiu and Hawe, DEC-TR-301 (1984).
+ */
+export function jainIndex(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError('jainIndex: no values');
+  const sum = values.reduce((total, x) => total + x, 0);
+  const squares = values.reduce((total, x) => total + x * x, 0);
+  // Nobody got anything: equally nothing, which is fair.
+  return squares === 0 ? 1 : (sum * sum) / (values.length * squares);
+}
+
 function sortedCopy(values: readonly number[], what: string): number[] {
   // An empty measurement is a bug in the benchmark, never a value to report.
   if (values.length === 0) throw new RangeError(`${what}: no values`);

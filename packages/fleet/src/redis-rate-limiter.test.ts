@@ -56,6 +56,21 @@ describe('RedisRateLimiter', () => {
     expect(raised).toBeLessThan(10);
   });
 
+  it('holds the fleet’s bucket until one process’s 429 hint, then hands tokens out at the rate', async () => {
+    const { a, b } = twoProcesses({ ratePerSec: 20, burst: 10 });
+    const heldUntilMs = Date.now() + 300;
+    await a.onThrottled('llm', heldUntilMs);
+    await b.acquire('llm');
+    // Not before the hint, and then one token's worth later: the bucket was emptied, not just paused.
+    expect(Date.now()).toBeGreaterThanOrEqual(heldUntilMs + 50 - 5);
+    await expect(
+      a.acquire('llm', AbortSignal.timeout(20)).then(
+        () => 'granted',
+        () => 'still waiting',
+      ),
+    ).resolves.toBe('still waiting');
+  });
+
   it('gives up a wait at once when aborted, and lets the next caller in', async () => {
     const { a, b } = twoProcesses({ ratePerSec: 2, burst: 1 });
     await a.acquire('llm');

@@ -28,11 +28,13 @@ export const defaultRedisRateLimiterOptions = { keyTtlMs: 600_000 } as const;
 
 /**
  * KEYS[1] the bucket's hash. ARGV: operation (`acquire`, `throttled`, `success`), rate, burst, adaptive
- * (1/0), min rate, decrease factor, increase per second, decrease interval ms, key TTL ms.
+ * (1/0), min rate, decrease factor, increase per second, decrease interval ms, key TTL ms, and for
+ * `throttled` the upstream's hint (epoch ms, 0 for none).
  * Refills the stored tokens for the time since the last refill at the stored rate, on the server's clock
  * (`TIME`: one clock for the fleet), capped at the capacity (burst, scaled down with a lowered rate as the
  * AWS SDK's adaptive mode does). `acquire` takes a token and returns 0, or takes nothing and returns the
- * ms until one is due. `throttled` multiplies the rate by the factor, at most once per interval, not below
+ * ms until one is due. `throttled` with a hint empties the bucket and sets its refill time to the hint,
+ * so no token is due before it (a future `refilledAt` is a hold); it also, when adaptive, multiplies the rate by the factor, at most once per interval, not below
  * the min; `success` adds `increase × (time since the last success, at most 1 s)`, not above the rate
  * (AIMD). Same arithmetic as `TokenBucketRateLimiter`.
  */
@@ -55,13 +57,19 @@ tokens = math.min(capacity(rate), tokens + math.max(0, nowMs - refilledAt) * rat
 refilledAt = math.max(nowMs, refilledAt)
 local waitMs = 0
 if op == 'acquire' then
-  if tokens >= 1 - 1e-9 then
+  local heldMs = refilledAt - nowMs
+  if heldMs <= 0 and tokens >= 1 - 1e-9 then
     tokens = math.max(0, tokens - 1)
   else
-    waitMs = math.max(1, math.ceil((1 - tokens) * 1000 / rate))
+    waitMs = math.max(1, math.max(0, heldMs) + math.ceil((1 - tokens) * 1000 / rate))
   end
-elseif op == 'throttled' and adaptive then
-  if nowMs - decreasedAt >= decreaseIntervalMs then
+elseif op == 'throttled' then
+  local untilMs = tonumber(ARGV[10]) or 0
+  if untilMs > nowMs then
+    tokens = 0
+    refilledAt = math.max(refilledAt, untilMs)
+  end
+  if adaptive and nowMs - decreasedAt >= decreaseIntervalMs then
     rate = math.max(minRate, rate * factor)
     decreasedAt, increasedAt = nowMs, nowMs
     tokens = math.min(tokens, capacity(rate))
@@ -130,13 +138,12 @@ export class RedisRateLimiter implements RateLimiter {
     });
   }
 
-  async onThrottled(target: string): Promise<void> {
-    if (!this.local.adaptive) return;
-    this.local.onThrottled(target);
+  async onThrottled(target: string, untilMs?: number): Promise<void> {
+    this.local.onThrottled(target, untilMs);
     await this.fallback.run(
       'rate limit throttled',
       async () => {
-        await this.call(target, 'throttled');
+        await this.call(target, 'throttled', untilMs);
       },
       () => {},
     );
@@ -168,7 +175,7 @@ export class RedisRateLimiter implements RateLimiter {
     );
   }
 
-  private call(target: string, op: 'acquire' | 'throttled' | 'success'): Promise<unknown> {
+  private call(target: string, op: 'acquire' | 'throttled' | 'success', untilMs?: number): Promise<unknown> {
     const l = this.local;
     return bucketScript.run(
       this.options.redis,
@@ -183,6 +190,7 @@ export class RedisRateLimiter implements RateLimiter {
         l.increasePerSec,
         l.decreaseIntervalMs,
         this.keyTtlMs,
+        untilMs === undefined || !Number.isFinite(untilMs) ? 0 : Math.ceil(untilMs),
       ],
     );
   }

@@ -202,6 +202,17 @@ describe('LlmClient', () => {
     expect(await breaker.state()).toBe('closed');
   });
 
+  it('counts timed-out attempts against the circuit: a hanging upstream opens it', async () => {
+    const breaker = new CircuitBreaker({ name: 'llm:test', failureThreshold: 2, cooldownMs: 30_000 });
+    const { client, upstream } = await setup([reply.hang()], {
+      breaker,
+      policy: { ...fast, maxRetries: 0, timeoutMs: 100 },
+    });
+    for (let i = 0; i < 2; i++) await expect(client.chat(hello)).rejects.toMatchObject({ reason: 'timeout' });
+    await expect(client.chat(hello)).rejects.toMatchObject({ code: 'circuit_open' });
+    expect(upstream.requests).toHaveLength(2);
+  });
+
   it('keeps at least 100 ms between 50 concurrent requests, at the wire and where they arrive', async () => {
     // The upstream runs in its own process, so that its arrival stamps are not held up by this one.
     const script = fileURLToPath(new URL('../test/answering-llm-process.ts', import.meta.url));

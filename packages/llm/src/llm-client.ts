@@ -1,4 +1,5 @@
 import {
+  AttemptTimeoutError,
   CircuitBreaker,
   type Clock,
   defaultPolicies,
@@ -147,15 +148,23 @@ export class LlmClient {
           attempts = attempt;
           const send = () =>
             this.breaker.execute(() =>
-              this.sdk.chat.completions.create(
-                {
-                  model: this.model,
-                  messages: request.messages,
-                  ...(request.tools && request.tools.length > 0 ? { tools: request.tools } : {}),
-                  ...(request.toolChoice ? { tool_choice: request.toolChoice } : {}),
-                },
-                { signal, maxRetries: 0 },
-              ),
+              this.sdk.chat.completions
+                .create(
+                  {
+                    model: this.model,
+                    messages: request.messages,
+                    ...(request.tools && request.tools.length > 0 ? { tools: request.tools } : {}),
+                    ...(request.toolChoice ? { tool_choice: request.toolChoice } : {}),
+                  },
+                  { signal, maxRetries: 0 },
+                )
+                .catch((error: unknown) => {
+                  // The SDK reports our per-attempt timeout as a caller's abort, which the breaker would not
+                  // count: a hanging upstream would never open the circuit. It is the timeout it is.
+                  throw signal.aborted && signal.reason instanceof AttemptTimeoutError
+                    ? signal.reason
+                    : error;
+                }),
             );
           return fleet ? fleet.observe(send) : send();
         },

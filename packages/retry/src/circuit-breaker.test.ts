@@ -56,6 +56,19 @@ describe('CircuitBreaker', () => {
     expect(await breaker.state()).toBe('closed');
   });
 
+  it('does not count rate limits: a burst of 429s leaves the circuit closed, and breaks a run of failures', async () => {
+    const { breaker, call, changes } = setup();
+    const rateLimited = () =>
+      Object.assign(new Error('HTTP 429'), { status: 429, headers: { 'retry-after': '1' } });
+    for (let i = 0; i < 20; i++) await expect(call(rateLimited)).rejects.toThrow('HTTP 429');
+    expect(await breaker.state()).toBe('closed');
+    for (let i = 0; i < 4; i++) await expect(call(unavailable)).rejects.toThrow('HTTP 503');
+    await expect(call(rateLimited)).rejects.toThrow('HTTP 429');
+    await expect(call(unavailable)).rejects.toThrow('HTTP 503');
+    expect(await breaker.state()).toBe('closed');
+    expect(changes).toEqual([]);
+  });
+
   it('lets exactly one probe through after the cool-down, and closes on its success', async () => {
     const { breaker, call, calls, clock, changes } = setup();
     for (let i = 0; i < 5; i++) await call(unavailable).catch(() => {});

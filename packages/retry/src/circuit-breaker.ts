@@ -28,7 +28,11 @@ export interface CircuitBreakerOptions {
   cooldownMs?: number;
   /** How long a half-open probe may take before another caller may probe instead. Default: `cooldownMs`. */
   probeLeaseMs?: number;
-  /** Which errors count against the upstream. Default: what `classifyError` calls retryable (a 404 means the upstream is up). */
+  /**
+   * Which errors count against the upstream. Default: what `classifyError` calls retryable (a 404 means the
+   * upstream is up), except a rate limit (429, a rate-limit 403): an upstream that says "slow down" is up,
+   * and the cooldown and rate limiter answer it; a burst of 429s must not shut the fleet out for a cool-down.
+   */
   isFailure?: (error: unknown) => boolean;
   store?: CircuitStore;
   clock?: Clock;
@@ -67,7 +71,11 @@ export class CircuitBreaker {
     this.probeLeaseMs = options.probeLeaseMs ?? this.cooldownMs;
     this.isFailure =
       options.isFailure ??
-      ((error) => !(error instanceof CircuitOpenError) && classifyError(error).retryable);
+      ((error) => {
+        if (error instanceof CircuitOpenError) return false;
+        const { retryable, status } = classifyError(error);
+        return retryable && status !== 429 && status !== 403;
+      });
     this.store = options.store ?? new InMemoryCircuitStore();
     this.clock = options.clock ?? systemClock;
     this.onStateChange = options.onStateChange;

@@ -3,6 +3,7 @@ import { classifyError } from './classify-error.ts';
 import { InMemoryCooldownStore } from './cooldown.ts';
 import { RetryAfterTooLongError } from './errors.ts';
 import { FleetGuard } from './fleet-guard.ts';
+import { TokenBucketRateLimiter } from './rate-limiter.ts';
 import { InMemoryRetryBudget, RetryBudgetExhaustedError } from './retry-budget.ts';
 import { retryWithBackoff } from './retry-with-backoff.ts';
 
@@ -110,5 +111,44 @@ describe('FleetGuard', () => {
     const other = await plain.forCall<string>('github:installation:2', policy.maxDelayMs);
     await expect(other.observe(() => Promise.reject(secondaryLimit))).rejects.toBe(secondaryLimit);
     expect(throttled).toEqual(['github:installation:1']);
+  });
+
+  it('feeds a 429’s hint to the limiter: after the hold, callers go one by one, not all at once', async () => {
+    const cooldowns = new InMemoryCooldownStore();
+    const limiter = new TokenBucketRateLimiter({ ratePerSec: 10, burst: 10 });
+    const guards = [new FleetGuard({ cooldowns, limiter }), new FleetGuard({ cooldowns, limiter })];
+    const sentAt: number[] = [];
+    const upstream = async () => {
+      sentAt.push(Date.now());
+      if (sentAt.length === 1) throw rateLimited(1);
+      return 'ok';
+    };
+    const first = call(guards[0] as FleetGuard, upstream);
+    await vi.advanceTimersByTimeAsync(10);
+    const others = Array.from({ length: 4 }, (_, i) => call(guards[i % 2] as FleetGuard, upstream));
+    await vi.runAllTimersAsync();
+    await Promise.all([first, ...others]);
+    // A full bucket of 10 would have let all four out at 1 s with the retry; the hold emptied it.
+    expect(sentAt).toEqual([0, 1_100, 1_200, 1_300, 1_400, 1_500]);
+  });
+
+  it('does not spend the retry budget on 429s that the limiter paces', async () => {
+    const budget = new InMemoryRetryBudget({ ratio: 0, minRetriesPerWindow: 0, windowMs: 10_000 });
+    const limiter = new TokenBucketRateLimiter({ ratePerSec: 10 });
+    let attempts = 0;
+    const outcome = call(new FleetGuard({ budget, limiter }), async () => {
+      attempts++;
+      if (attempts < 3) throw rateLimited(1);
+      return 'ok';
+    });
+    await vi.runAllTimersAsync();
+    await expect(outcome).resolves.toBe('ok');
+    expect(attempts).toBe(3);
+    // A 503 is not paced by anyone: the same empty budget stops it after its first attempt.
+    const refused = call(new FleetGuard({ budget, limiter }), async () => {
+      throw unavailable();
+    }).catch((e: unknown) => e);
+    await vi.runAllTimersAsync();
+    expect(await refused).toBeInstanceOf(RetryBudgetExhaustedError);
   });
 });

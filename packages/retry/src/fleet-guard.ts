@@ -70,6 +70,9 @@ export class FleetGuard {
         await limiter?.acquire(target, signal);
       },
       beforeRetry: async (event: RetryEvent) => {
+        // A 429 retried through the shared limiter is paced by it (held until the hint, then let out at
+        // the fleet's rate), so it cannot grow into a storm; the budget is for failures nobody paces.
+        if (limiter && event.status === 429) return;
         if (!budget || (await budget.tryRetry(target))) return;
         throw new RetryBudgetExhaustedError({
           target,
@@ -89,7 +92,9 @@ export class FleetGuard {
           const classification = (this.options.classify ?? classifyError)(error, nowMs);
           const untilMs = cooldownUntilMsOf(classification, nowMs);
           if (untilMs !== undefined) await cooldowns?.hold(target, untilMs);
-          if (isThrottle(classification)) await limiter?.onThrottled(target);
+          // The hint goes to the limiter too: it holds the bucket until then and lets callers out one by
+          // one at its rate, where a per-request sleep on one hint would send them back all at once.
+          if (isThrottle(classification)) await limiter?.onThrottled(target, untilMs);
           throw error;
         }
       },

@@ -31,6 +31,22 @@ describe('TokenBucketRateLimiter', () => {
     expect(grantedAtMs.at(-1)).toBe(3_500);
   });
 
+  it('holds the bucket until a 429’s hint, then lets waiters out one by one at its rate', async () => {
+    const limiter = new TokenBucketRateLimiter({ ratePerSec: 10, burst: 5 });
+    limiter.onThrottled('llm', 1_000);
+    const grantedAtMs: number[] = [];
+    const calls = Array.from({ length: 5 }, () =>
+      limiter.acquire('llm').then(() => grantedAtMs.push(Date.now())),
+    );
+    await vi.advanceTimersByTimeAsync(999);
+    // A full bucket would have let all five through at once; none goes before the hint.
+    expect(grantedAtMs).toEqual([]);
+    await vi.runAllTimersAsync();
+    await Promise.all(calls);
+    // Out of the hold the bucket is empty: 100 ms apart, not five at once.
+    expect(grantedAtMs).toEqual([1_100, 1_200, 1_300, 1_400, 1_500]);
+  });
+
   it('keeps a bucket per target', async () => {
     const limiter = new TokenBucketRateLimiter({ ratePerSec: 1, burst: 1 });
     await limiter.acquire('github:1');

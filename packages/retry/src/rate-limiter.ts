@@ -8,8 +8,12 @@ import { type Clock, sleep as realSleep, type Sleep, systemClock } from './clock
 export interface RateLimiter {
   /** Resolves when a call to `target` may go; rejects at once with the signal's reason when it aborts. */
   acquire(target: string, signal?: AbortSignal): Promise<void>;
-  /** The upstream throttled a call (HTTP 429, a rate-limit 403): an adaptive limiter lowers its rate. */
-  onThrottled(target: string): void | Promise<void>;
+  /**
+   * The upstream throttled a call (HTTP 429, a rate-limit 403): an adaptive limiter lowers its rate. With
+   * `untilMs` (epoch ms, the upstream's `Retry-After`), the bucket is emptied and holds until then, so that
+   * callers resume one by one at the limiter's rate instead of all at once when the hint runs out.
+   */
+  onThrottled(target: string, untilMs?: number): void | Promise<void>;
   /** A call succeeded: an adaptive limiter raises its rate slowly back toward the configured one. */
   onSuccess(target: string): void | Promise<void>;
 }
@@ -104,17 +108,23 @@ export class TokenBucketRateLimiter implements RateLimiter {
   tryAcquire(target: string): number {
     const bucket = this.refill(target);
     // A hair of tolerance: refills in floating point can land a rounding error short of a whole token.
-    if (bucket.tokens >= 1 - 1e-9) {
+    const heldMs = bucket.refilledAtMs - this.clock.now();
+    if (heldMs <= 0 && bucket.tokens >= 1 - 1e-9) {
       bucket.tokens = Math.max(0, bucket.tokens - 1);
       return 0;
     }
-    return Math.max(1, Math.ceil(((1 - bucket.tokens) * 1_000) / bucket.ratePerSec));
+    return Math.max(1, Math.max(0, heldMs) + Math.ceil(((1 - bucket.tokens) * 1_000) / bucket.ratePerSec));
   }
 
-  onThrottled(target: string): void {
-    if (!this.adaptive) return;
+  onThrottled(target: string, untilMs?: number): void {
     const bucket = this.refill(target);
-    const nowMs = bucket.refilledAtMs;
+    const nowMs = this.clock.now();
+    // Refills start again at the hint: a bucket "refilled" up to a future time holds its callers until then.
+    if (untilMs !== undefined && Number.isFinite(untilMs) && untilMs > nowMs) {
+      bucket.tokens = 0;
+      bucket.refilledAtMs = Math.max(bucket.refilledAtMs, untilMs);
+    }
+    if (!this.adaptive) return;
     // The 429s of calls already in flight tell of one overload, not several: cut once per interval.
     if (nowMs - bucket.decreasedAtMs < this.decreaseIntervalMs) return;
     bucket.ratePerSec = Math.max(this.minRatePerSec, bucket.ratePerSec * this.decreaseFactor);
@@ -126,7 +136,7 @@ export class TokenBucketRateLimiter implements RateLimiter {
   onSuccess(target: string): void {
     if (!this.adaptive) return;
     const bucket = this.refill(target);
-    const nowMs = bucket.refilledAtMs;
+    const nowMs = this.clock.now();
     // Time counts toward the increase only while successes keep coming: an idle hour is not evidence.
     const stepMs = Math.min(Math.max(0, nowMs - bucket.increasedAtMs), maxIncreaseStepMs);
     bucket.ratePerSec = Math.min(this.ratePerSec, bucket.ratePerSec + (this.increasePerSec * stepMs) / 1_000);
