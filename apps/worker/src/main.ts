@@ -1,7 +1,7 @@
 // The worker process: `npm run worker` from the repository root.
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, withDotEnv } from '@runner/config';
-import { EvictionPolicyError } from '@runner/queue';
+import { EvictionPolicyError, waitForRedis } from '@runner/queue';
 import { createLogger } from './logger.ts';
 import { startWorker } from './start-worker.ts';
 
@@ -18,14 +18,22 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
+
+// A stop asked for while Redis is still away ends the wait, and the process, at once.
+const waiting = new AbortController();
+const stopWaiting = () => waiting.abort();
+process.once('SIGTERM', stopWaiting).once('SIGINT', stopWaiting);
 let running: Awaited<ReturnType<typeof startWorker>>;
 try {
+  await waitForRedis(config.redisUrl, logger, { signal: waiting.signal });
   running = await startWorker(config, { logger });
 } catch (error) {
+  if (waiting.signal.aborted) process.exit(0);
   if (!(error instanceof EvictionPolicyError)) throw error;
   console.error(error.message);
   process.exit(1);
 }
+process.off('SIGTERM', stopWaiting).off('SIGINT', stopWaiting);
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -57,3 +57,4 @@ export {
   type TimelineKind,
   type TimelineLayer,
 } from './timeline.ts';
+export { type WaitForRedisOptions, waitForRedis, waitForRedisBackoff } from './wait-for-redis.ts';
