@@ -49,6 +49,7 @@ export class RetryTracker {
     return `${this.prefix}:job:retry:${jobId}`;
   }
 
+  /** The job's capped list of timeline entries, oldest first. */
   timelineKey(jobId: string): string {
     return `${this.key(jobId)}:timeline`;
   }
