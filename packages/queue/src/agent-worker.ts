@@ -104,10 +104,10 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
     const logger = child(options.logger, { jobId });
     const run = job.attemptsStarted;
     const pending = new Set<Promise<unknown>>();
+    // A tracking write that fails is logged: it must never fail the job.
+    const trackingFailed = (error: unknown) => logger.warn({ err: error }, 'Could not record retry tracking');
     const track = (write: Promise<unknown>) => {
-      const tracked = write.catch((error: unknown) =>
-        logger.warn({ err: error }, 'Could not record retry tracking'),
-      );
+      const tracked = write.catch(trackingFailed);
       pending.add(tracked);
       void tracked.finally(() => pending.delete(tracked));
     };
@@ -193,12 +193,15 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
       );
       append({ kind: 'job_completed', layer: 'job', target: 'agent' });
       options.onOutcome?.('completed');
-      recordCompletedRun(await worker.client, {
-        timelineKey: tracker.timelineKey(jobId),
-        jobsTotalKey: stats.jobsTotalKey(),
-        ttlMs: tracker.ttlMs,
-        entries: takeUnwritten(),
-      }).catch((error: unknown) => logger.warn({ err: error }, 'Could not record retry tracking'));
+      const client = await worker.client.catch(trackingFailed);
+      if (client) {
+        recordCompletedRun(client, {
+          timelineKey: tracker.timelineKey(jobId),
+          jobsTotalKey: stats.jobsTotalKey(),
+          ttlMs: tracker.ttlMs,
+          entries: takeUnwritten(),
+        }).catch(trackingFailed);
+      }
       return result;
     } catch (error) {
       // Only a run that did not complete leaves work time for a later run to count against the deadline.
