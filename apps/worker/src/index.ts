@@ -1,3 +1,3 @@
-export { createLogger, redactPaths } from './logger.ts';
+export { createLogger, maxRedactDepth, redactedKeys, redactSecrets } from './logger.ts';
 export { WorkerMetrics } from './metrics.ts';
 export { type RunningWorker, type StartWorkerOptions, startWorker } from './start-worker.ts';

@@ -1,26 +1,67 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 
 /**
- * Secrets are redacted once, here, whatever a log call passes: tokens, keys, signatures and
- * authorization headers, at the top level and one or two levels down (an error's request headers).
+ * Secrets are redacted once, here, whatever a log call passes: fields with these names (tokens, keys,
+ * signatures, authorization headers) at the top level and nested down to {@link maxRedactDepth} (an
+ * error's request headers).
  */
-export const redactPaths = [
+export const redactedKeys: ReadonlySet<string> = new Set([
   'authorization',
   'token',
   'privateKey',
   'apiKey',
   'secret',
-  '*.authorization',
-  '*.token',
-  '*.privateKey',
-  '*.apiKey',
-  '*.secret',
-  '*.headers.authorization',
-  '*.*.headers.authorization',
-  '*.headers["x-hub-signature-256"]',
-];
+  'x-hub-signature-256',
+]);
+
+/** How deep below the logged object redaction looks: `err.request.headers.authorization` is 3. */
+export const maxRedactDepth = 4;
+
+const censor = '[redacted]';
+
+function holdsSecret(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null || depth > maxRedactDepth) return false;
+  for (const [key, inner] of Object.entries(value)) {
+    if (redactedKeys.has(key) || holdsSecret(inner, depth + 1)) return true;
+  }
+  return false;
+}
+
+function redacted(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null || depth > maxRedactDepth) return value;
+  if (Array.isArray(value)) return value.map((item: unknown) => redacted(item, depth + 1));
+  // Their state is in internal slots, which a copy would lose; and they hold no named fields.
+  if (value instanceof Date || value instanceof Map || value instanceof Set || ArrayBuffer.isView(value))
+    return value;
+  // Same prototype and own properties: an error stays an error for pino's serializer, with its class,
+  // message and stack (not enumerable, so a plain copy would drop them).
+  const copy = Object.create(Object.getPrototypeOf(value) as object | null) as Record<string, unknown>;
+  Object.defineProperties(copy, Object.getOwnPropertyDescriptors(value));
+  for (const [key, inner] of Object.entries(value)) {
+    Object.defineProperty(copy, key, {
+      value: redactedKeys.has(key) ? censor : redacted(inner, depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return copy;
+}
+
+/**
+ * The logged object with every secret blanked out; the object itself when it holds none, which is
+ * nearly always. Cheaper than pino's `redact` with wildcard paths, which clones every field of every
+ * line (about 15 µs a line).
+ */
+export function redactSecrets(object: Record<string, unknown>): Record<string, unknown> {
+  return holdsSecret(object, 0) ? (redacted(object, 0) as Record<string, unknown>) : object;
+}
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const options = { level, base: { app: 'worker' }, redact: { paths: redactPaths, censor: '[redacted]' } };
+  const options = {
+    level,
+    base: { app: 'worker' },
+    formatters: { log: redactSecrets, bindings: redactSecrets },
+  };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -11,8 +11,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentJobData } from './agent-job.ts';
 import { type AgentQueue, createAgentQueue } from './agent-queue.ts';
 import { type AgentJobContext, createAgentWorker } from './agent-worker.ts';
+import { FleetStats } from './fleet-stats.ts';
 import { recordRetryInCurrentJob } from './job-scope.ts';
-import { RetryTracker } from './retry-tracker.ts';
+import { maxTimelineEntries, RetryTracker } from './retry-tracker.ts';
 import { exampleJobData } from './test-fixtures.ts';
 
 const fastJobPolicy: RetryPolicy = {
@@ -78,7 +79,7 @@ async function setup(
     const final = await queue.getJob(id);
     return { ...outcome, job: final!, record: await tracker.read(id) };
   };
-  return { run, queue, tracker };
+  return { run, queue, tracker, prefix };
 }
 
 describe('createAgentWorker: the job level', () => {
@@ -89,6 +90,17 @@ describe('createAgentWorker: the job level', () => {
     expect(value).toBe('done');
     expect(record.timeline.map((e) => e.kind)).toEqual(['job_started', 'job_completed']);
     expect(record.retryCount).toBe(0);
+  });
+
+  it('keeps a full timeline to its cap when a completed run adds to it, and counts the completion', async () => {
+    const { run, tracker, prefix } = await setup(async () => 'done');
+    const old = { kind: 'retry', layer: 'request', target: 'llm', atMs: 1 } as const;
+    await tracker.append('job-full', ...Array.from({ length: maxTimelineEntries }, () => old));
+    const { record } = await run('job-full');
+    expect(record.timeline).toHaveLength(maxTimelineEntries);
+    expect(record.timeline.slice(-2).map((e) => e.kind)).toEqual(['job_started', 'job_completed']);
+    expect(await redis.pttl(tracker.timelineKey('job-full'))).toBeGreaterThan(0);
+    expect(await new FleetStats(redis, prefix).jobsTotal()).toMatchObject({ completed: 1, failed: 0 });
   });
 
   it('requeues a retryable failure with backoff and then completes, keeping count and last error', async () => {

@@ -12,6 +12,7 @@ import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Wor
 import type { Redis } from 'ioredis';
 import { type AgentJobData, parseAgentJobData } from './agent-job.ts';
 import { agentQueueName } from './agent-queue.ts';
+import { recordCompletedRun } from './completed-run.ts';
 import { FleetStats, type JobOutcome } from './fleet-stats.ts';
 import { runInJobScope } from './job-scope.ts';
 import { type LastError, RetryTracker } from './retry-tracker.ts';
@@ -103,15 +104,24 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
     const logger = child(options.logger, { jobId });
     const run = job.attemptsStarted;
     const pending = new Set<Promise<unknown>>();
+    // A tracking write that fails is logged: it must never fail the job.
+    const trackingFailed = (error: unknown) => logger.warn({ err: error }, 'Could not record retry tracking');
     const track = (write: Promise<unknown>) => {
-      const tracked = write.catch((error: unknown) =>
-        logger.warn({ err: error }, 'Could not record retry tracking'),
-      );
+      const tracked = write.catch(trackingFailed);
       pending.add(tracked);
       void tracked.finally(() => pending.delete(tracked));
     };
-    const append = (entry: Omit<TimelineEntry, 'atMs'>) =>
-      track(tracker.append(jobId, { ...entry, atMs: Date.now() }));
+    // This run's timeline entries not yet in Redis. A run that meets no trouble sends them at its end with
+    // its outcome, in one command it does not wait for; a retry or a failure writes them at once, for ops
+    // watching the job.
+    const unwritten: TimelineEntry[] = [];
+    const append = (entry: Omit<TimelineEntry, 'atMs'>) => {
+      unwritten.push({ ...entry, atMs: Date.now() });
+    };
+    const takeUnwritten = () => unwritten.splice(0);
+    const flush = () => {
+      if (unwritten.length > 0) track(tracker.append(jobId, ...takeUnwritten()));
+    };
 
     const parsed = parseAgentJobData(job.data);
     if (!parsed.ok) {
@@ -120,18 +130,20 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
       await outcome('failed');
       throw new UnrecoverableError(message);
     }
-    // Only the counters: the timeline can hold 200 entries and a run needs none of them.
-    const record = await tracker.readCounts(jobId);
-    const leftMs = options.deadlineMs - record.workMs;
+    // A first run has nothing to read: no work time used yet (ops reset it when they revive a job), and
+    // no error to quote. Later runs read only the counters: the timeline can hold 200 entries.
+    const record = run > 1 ? await tracker.readCounts(jobId) : undefined;
+    const leftMs = options.deadlineMs - (record?.workMs ?? 0);
     if (run > maxRuns || leftMs <= 0) {
       const why =
         run > maxRuns ? `ran ${run - 1} times` : `used its ${formatSeconds(options.deadlineMs)} of work`;
       await tracker.recordFailure(jobId, lastError(new Error(`Job ${why} without finishing`), 'job'), true);
       append({ kind: 'job_failed', layer: 'job', target: 'agent', reason: `job ${why}` });
+      flush();
       track(outcome('dead_lettered'));
       await Promise.all(pending);
       throw new UnrecoverableError(
-        `Job ${why} without finishing; last error: ${record.lastError?.message ?? 'none'}`,
+        `Job ${why} without finishing; last error: ${record?.lastError?.message ?? 'none'}`,
       );
     }
 
@@ -156,6 +168,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
         reason: event.reason,
         ...(event.status === undefined ? {} : { status: event.status }),
       });
+      flush();
       // The design notes' live status line, for ops watching the job.
       track(
         job.updateProgress({
@@ -179,12 +192,23 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
         }),
       );
       append({ kind: 'job_completed', layer: 'job', target: 'agent' });
-      track(outcome('completed'));
+      options.onOutcome?.('completed');
+      const client = await worker.client.catch(trackingFailed);
+      if (client) {
+        recordCompletedRun(client, {
+          timelineKey: tracker.timelineKey(jobId),
+          jobsTotalKey: stats.jobsTotalKey(),
+          ttlMs: tracker.ttlMs,
+          entries: takeUnwritten(),
+        }).catch(trackingFailed);
+      }
       return result;
     } catch (error) {
+      // Only a run that did not complete leaves work time for a later run to count against the deadline.
+      track(tracker.addWorkMs(jobId, Date.now() - startedAtMs));
       throw await decide(error);
     } finally {
-      track(tracker.addWorkMs(jobId, Date.now() - startedAtMs));
+      flush();
       await Promise.all(pending);
     }
 
@@ -225,6 +249,8 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
           { layer: 'job', reason: c.reason, delayMs },
           `Delaying job ${jobId} by ${formatSeconds(delayMs)} until the upstream accepts calls again (${c.reason})`,
         );
+        // Its entries go first: the job may run again the moment it is due.
+        flush();
         await job.moveToDelayed(Date.now() + delayMs, token);
         return new DelayedError();
       }
@@ -266,7 +292,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
     }
   };
 
-  return new Worker<AgentJobData>(agentQueueName, processor, {
+  const worker = new Worker<AgentJobData>(agentQueueName, processor, {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
@@ -279,6 +305,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
           : Math.round(backoffDelayMs(attemptsMade - 1, policy, random)),
     },
   });
+  return worker;
 }
 
 function lastError(error: unknown, fallbackLayer: TimelineLayer): LastError {

@@ -44,7 +44,12 @@ export class FleetStats {
   }
 
   async countJob(outcome: JobOutcome): Promise<void> {
-    await this.redis.hincrby(`${this.prefix}:stats:jobs-total`, outcome, 1);
+    await this.redis.hincrby(this.jobsTotalKey(), outcome, 1);
+  }
+
+  /** The hash of job outcome counts, by outcome. */
+  jobsTotalKey(): string {
+    return `${this.prefix}:stats:jobs-total`;
   }
 
   async reportCircuit(report: CircuitReport): Promise<void> {
@@ -61,7 +66,7 @@ export class FleetStats {
   }
 
   async jobsTotal(): Promise<Record<JobOutcome, number>> {
-    const hash = await this.redis.hgetall(`${this.prefix}:stats:jobs-total`);
+    const hash = await this.redis.hgetall(this.jobsTotalKey());
     return {
       completed: Number(hash.completed ?? 0),
       failed: Number(hash.failed ?? 0),

@@ -36,7 +36,8 @@ export const maxTimelineEntries = 200;
 export class RetryTracker {
   private readonly redis: Redis;
   private readonly prefix: string;
-  private readonly ttlMs: number;
+  /** How long a job's tracking outlives its last write. In ms. */
+  readonly ttlMs: number;
 
   constructor(redis: Redis, prefix: string, ttlMs: number = jobRetention.failedMs) {
     this.redis = redis;
@@ -48,11 +49,17 @@ export class RetryTracker {
     return `${this.prefix}:job:retry:${jobId}`;
   }
 
-  async append(jobId: string, entry: TimelineEntry): Promise<void> {
-    const list = `${this.key(jobId)}:timeline`;
+  /** The job's capped list of timeline entries, oldest first. */
+  timelineKey(jobId: string): string {
+    return `${this.key(jobId)}:timeline`;
+  }
+
+  /** Appends entries in order, in one write. */
+  async append(jobId: string, ...entries: TimelineEntry[]): Promise<void> {
+    const list = this.timelineKey(jobId);
     await this.redis
       .multi()
-      .rpush(list, JSON.stringify(entry))
+      .rpush(list, ...entries.map((entry) => JSON.stringify(entry)))
       .ltrim(list, -maxTimelineEntries, -1)
       .pexpire(list, this.ttlMs)
       .exec();
@@ -89,7 +96,7 @@ export class RetryTracker {
   async forget(jobId: string): Promise<void> {
     await this.redis
       .multi()
-      .del(this.key(jobId), `${this.key(jobId)}:timeline`)
+      .del(this.key(jobId), this.timelineKey(jobId))
       .srem(this.deadLetteredKey(), jobId)
       .exec();
   }
@@ -119,7 +126,7 @@ export class RetryTracker {
   async read(jobId: string): Promise<JobRetryRecord> {
     const [counts, timeline] = await Promise.all([
       this.readCounts(jobId),
-      this.redis.lrange(`${this.key(jobId)}:timeline`, 0, -1),
+      this.redis.lrange(this.timelineKey(jobId), 0, -1),
     ]);
     return { ...counts, timeline: timeline.map((line) => JSON.parse(line) as TimelineEntry) };
   }
