@@ -57,10 +57,15 @@ export function redactSecrets(object: Record<string, unknown>): Record<string, u
   return holdsSecret(object, 0) ? (redacted(object, 0) as Record<string, unknown>) : object;
 }
 
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/** The worker's pino logger; `fields` (the worker's id) go on every line. */
+export function createLogger(
+  level: string,
+  destination?: DestinationStream,
+  fields: Record<string, string> = {},
+): Logger {
   const options = {
     level,
-    base: { app: 'worker' },
+    base: { app: 'worker', ...fields },
     formatters: { log: redactSecrets, bindings: redactSecrets },
   };
   return destination ? pino(options, destination) : pino(options);

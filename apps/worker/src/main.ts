@@ -1,4 +1,5 @@
 // The worker process: `npm run worker` from the repository root.
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, withDotEnv } from '@runner/config';
 import { EvictionPolicyError, waitForRedis } from '@runner/queue';
@@ -17,7 +18,8 @@ try {
   process.exit(1);
 }
 
-const logger = createLogger(config.logLevel);
+const workerId = config.worker.id ?? `${hostname()}:${process.pid}`;
+const logger = createLogger(config.logLevel, undefined, { workerId });
 
 // A stop asked for while Redis is still away ends the wait, and the process, at once.
 const waiting = new AbortController();
@@ -26,7 +28,7 @@ process.once('SIGTERM', stopWaiting).once('SIGINT', stopWaiting);
 let running: Awaited<ReturnType<typeof startWorker>>;
 try {
   await waitForRedis(config.redisUrl, logger, { signal: waiting.signal });
-  running = await startWorker(config, { logger });
+  running = await startWorker({ ...config, worker: { ...config.worker, id: workerId } }, { logger });
 } catch (error) {
   if (waiting.signal.aborted) process.exit(0);
   if (!(error instanceof EvictionPolicyError)) throw error;

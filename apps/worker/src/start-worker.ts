@@ -77,6 +77,7 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
     redis,
     prefix: config.queue.prefix,
     concurrency: config.worker.concurrency,
+    ...(config.worker.id === undefined ? {} : { workerId: config.worker.id }),
     deadlineMs: config.job.deadlineMs,
     policy: config.retry.job,
     logger,
@@ -127,7 +128,7 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
   worker.on('error', (error) => logger.error({ err: error }, 'Worker error'));
   await worker.waitUntilReady();
   logger.info(
-    { concurrency: config.worker.concurrency, prefix: config.queue.prefix },
+    { concurrency: config.worker.concurrency, prefix: config.queue.prefix, workerId: config.worker.id },
     `Worker ready: taking jobs from ${config.queue.prefix}:agent-jobs`,
   );
 

@@ -179,6 +179,12 @@ export const envVariables: readonly EnvVariable[] = [
     secret: false,
   },
   {
+    name: 'WORKER_ID',
+    description:
+      'Names this worker process in its logs and on each job it runs; unique per process. Default: <hostname>:<pid>',
+    secret: false,
+  },
+  {
     name: 'WORKER_CONCURRENCY',
     description: 'Jobs one worker process runs at once',
     default: String(configDefaults.workerConcurrency),

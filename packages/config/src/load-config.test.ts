@@ -43,7 +43,13 @@ describe('loadConfig', () => {
       llm: { baseUrl: 'https://ollama.com/v1', apiKey: undefined, model: 'glm-4.6' },
       retry: defaultPolicies,
       queue: { prefix: 'runner' },
-      worker: { concurrency: 4, shutdownGraceMs: 30_000, lockDurationMs: 30_000, stalledIntervalMs: 30_000 },
+      worker: {
+        id: undefined,
+        concurrency: 4,
+        shutdownGraceMs: 30_000,
+        lockDurationMs: 30_000,
+        stalledIntervalMs: 30_000,
+      },
       job: { deadlineMs: 900_000 },
       agent: { maxTurns: 8 },
       webhooks: { port: 3000, maxBodyBytes: 26_214_400 },
@@ -98,7 +104,13 @@ describe('loadConfig', () => {
         job: { ...defaultPolicies.job, timeoutMs: 600_000 },
       },
       queue: { prefix: 'runner' },
-      worker: { concurrency: 4, shutdownGraceMs: 30_000, lockDurationMs: 30_000, stalledIntervalMs: 30_000 },
+      worker: {
+        id: undefined,
+        concurrency: 4,
+        shutdownGraceMs: 30_000,
+        lockDurationMs: 30_000,
+        stalledIntervalMs: 30_000,
+      },
       job: { deadlineMs: 900_000 },
       agent: { maxTurns: 8 },
       webhooks: { port: 3000, maxBodyBytes: 26_214_400 },
@@ -389,6 +401,7 @@ describe('loadConfig: queue, worker, agent and intake settings', () => {
     const config = loadConfig({});
     expect(config.queue).toEqual({ prefix: 'runner' });
     expect(config.worker).toEqual({
+      id: undefined,
       concurrency: 4,
       shutdownGraceMs: 30_000,
       lockDurationMs: 30_000,
@@ -402,6 +415,7 @@ describe('loadConfig: queue, worker, agent and intake settings', () => {
   it('reads them, hash-tagged prefixes included', () => {
     const config = loadConfig({
       QUEUE_PREFIX: '{runner}',
+      WORKER_ID: 'box-1:worker-a',
       WORKER_CONCURRENCY: '10',
       JOB_DEADLINE_MS: '60000',
       AGENT_MAX_TURNS: '3',
@@ -410,6 +424,7 @@ describe('loadConfig: queue, worker, agent and intake settings', () => {
     });
     expect(config.queue.prefix).toBe('{runner}');
     expect(config.worker.concurrency).toBe(10);
+    expect(config.worker.id).toBe('box-1:worker-a');
     expect(config.job.deadlineMs).toBe(60_000);
     expect(config.agent.maxTurns).toBe(3);
     expect(config.webhooks).toEqual({ port: 8080, maxBodyBytes: 1_048_576 });

@@ -30,6 +30,7 @@ import {
   redisUrlRule,
   webhookSecretRule,
   wholeNumberRule,
+  workerIdRule,
 } from './value-rules.ts';
 
 export interface LoadConfigOptions {
@@ -71,6 +72,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   const queuePrefix = readVariable(env, 'QUEUE_PREFIX', queuePrefixRule, problems);
   const number = (name: string, min: number, max: number, what: string) =>
     readVariable(env, name, wholeNumberRule(min, max, what), problems);
+  const workerId = readVariable(env, 'WORKER_ID', workerIdRule, problems);
   const concurrency = number('WORKER_CONCURRENCY', 1, 1_000, 'jobs one worker runs at once');
   const shutdownGraceMs = number('WORKER_SHUTDOWN_GRACE_MS', 0, 3_600_000, 'milliseconds');
   const lockDurationMs = number('WORKER_LOCK_DURATION_MS', 1_000, 3_600_000, 'milliseconds');
@@ -117,6 +119,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     retry,
     queue: { prefix: queuePrefix ?? configDefaults.queuePrefix },
     worker: {
+      id: workerId,
       concurrency: concurrency ?? configDefaults.workerConcurrency,
       shutdownGraceMs: shutdownGraceMs ?? configDefaults.workerShutdownGraceMs,
       lockDurationMs: lockDurationMs ?? configDefaults.workerLockDurationMs,

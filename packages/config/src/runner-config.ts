@@ -42,6 +42,8 @@ export interface RunnerConfig {
     prefix: string;
   };
   worker: {
+    /** Names this process in logs and on each job it runs (BullMQ's `processedBy`); absent: the app picks `<hostname>:<pid>`. */
+    id: string | undefined;
     concurrency: number;
     /** On SIGTERM, how long active jobs may take before the worker closes anyway. In ms. */
     shutdownGraceMs: number;

@@ -166,3 +166,13 @@ export const onOffRule: ValueRule<boolean> = {
   expects: '1 or 0 (also true/false, on/off, yes/no)',
   secret: false,
 };
+
+export const workerIdRule: ValueRule<string> = {
+  schema: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/),
+  expects:
+    'a name of letters, digits and _ . : - (at most 64), e.g. the host name, unique per worker process',
+  secret: false,
+};

@@ -39,6 +39,8 @@ export interface AgentWorkerOptions {
   redis: Redis;
   prefix: string;
   concurrency: number;
+  /** Recorded on each job this worker runs (BullMQ's `processedBy`) and shown by `getWorkers`. */
+  workerId?: string;
   /** Most work time of a job across all its runs (`JOB_DEADLINE_MS`). In ms. */
   deadlineMs: number;
   /** The job level's policy (`maxRetries` requeues, backoff bounds). Default `defaultPolicies.job`. */
@@ -296,6 +298,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
+    ...(options.workerId === undefined ? {} : { name: options.workerId }),
     lockDuration: options.lockDurationMs ?? defaultAgentWorkerOptions.lockDurationMs,
     stalledInterval: options.stalledIntervalMs ?? defaultAgentWorkerOptions.stalledIntervalMs,
     settings: {
