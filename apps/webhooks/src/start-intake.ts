@@ -75,7 +75,7 @@ export async function startIntake(
     secret,
     appSlug,
     maxBodyBytes: config.webhooks.maxBodyBytes,
-    enqueue: (data, bodySha256) => enqueueDelivery({ queue, redis, prefix, data, bodySha256 }),
+    enqueue: (data, bodyDigest) => enqueueDelivery({ queue, redis, prefix, data, bodyDigest }),
     isReady: async () => {
       await Promise.all(clients.map((client) => client.ping()));
       return true;
