@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AgentQueue, exampleJobData } from '@runner/queue';
 import type { DeliveryOptions } from './deliveries.ts';
@@ -15,6 +16,11 @@ export interface LatencyPhase {
   overDeadline: number;
   statuses: Record<string, number>;
   sendLagP99Ms: number;
+  /**
+   * How late this process's event loop ran, p99 over the phase (ms): the floor under the latency of an
+   * intake that shares it with the saturated worker.
+   */
+  eventLoopDelayP99Ms: number;
   /** Busy phases: jobs the saturated worker completed per second, and jobs still waiting at the end. */
   workerJobsPerSec?: number;
   backlogLeft?: number;
@@ -122,8 +128,11 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyPh
       warmupMs: options.warmupMs,
       deadlineMs: options.deadlineMs,
     });
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   const busy = options.busy === undefined ? undefined : await options.busy.during(open);
   const result = busy?.result ?? (await open());
+  loopDelay.disable();
   // An answer GitHub would have given up on counts as the deadline: the percentiles are then lower bounds.
   const latencies = [
     ...result.latenciesMs,
@@ -139,6 +148,7 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyPh
     overDeadline: result.overDeadline,
     statuses: result.statuses,
     sendLagP99Ms: result.sendLagP99Ms,
+    eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
     ...(busy === undefined ? {} : { workerJobsPerSec: busy.jobsPerSec, backlogLeft: busy.backlogLeft }),
   };
 }

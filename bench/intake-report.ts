@@ -100,6 +100,7 @@ export function placementNote(run: PlacementRun, closedLoopMax: number): string 
     `${label}: open-loop rate ${ratePerSec} req/s (the runner's closed-loop maximum was ${formatNumber(closedLoopMax)} req/s)` +
     `; saturated worker ${formatNumber(median(busyRates))} jobs/s, backlog never empty: ${latency.b.every((p) => (p.backlogLeft ?? 0) > 0) ? 'yes' : 'NO'}` +
     `; the generator's own send lag, p99 per phase: median ${formatNumber(median(all.map((p) => p.sendLagP99Ms)))} ms, max ${formatNumber(Math.max(...all.map((p) => p.sendLagP99Ms)))} ms (it is inside every latency)` +
+    `; this process's event-loop delay, p99 per phase, median: idle ${formatNumber(median(latency.a.map((p) => p.eventLoopDelayP99Ms)))} ms, busy ${formatNumber(median(latency.b.map((p) => p.eventLoopDelayP99Ms)))} ms` +
     `; answers: closed loop ${JSON.stringify(statuses)}, open loop ${JSON.stringify(openStatuses)}.`
   );
 }
