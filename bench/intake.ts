@@ -46,7 +46,7 @@ export const intakeOptions = {
    * It runs `warmupMs` before the first placement's first phase (the second finds its code compiled),
    * and is paused between busy phases.
    */
-  busyWorker: { concurrency: 10, cpuMsPerJob: 2, backlogJobs: 3_000, warmupMs: 300, settleMs: 100 },
+  busyWorker: { concurrency: 10, cpuMsPerJob: 2, backlogJobs: 3_000, warmupMs: 300, settleMs: 50 },
   /**
    * Phase lengths, warm-up included (ms): `warmupMs` at the start of each phase is not counted, and the
    * discarded warm-up pair of closed-loop phases runs `warmupPairMs` each: a fresh intake's first second
@@ -54,7 +54,7 @@ export const intakeOptions = {
    * open-loop phases need no warm-up pair: the closed loop has warmed the intake, and the worker warms up
    * on its own. Sized so that the whole benchmark takes about 20 s (quick) or 50 s on 2 cores.
    */
-  quick: { repetitions: 3, warmupMs: 100, warmupPairMs: 600, throughputMs: 500, latencyMs: 700 },
+  quick: { repetitions: 3, warmupMs: 100, warmupPairMs: 400, throughputMs: 500, latencyMs: 600 },
   full: { repetitions: 4, warmupMs: 200, warmupPairMs: 1_000, throughputMs: 800, latencyMs: 1_300 },
   targets: { requestsRatio: 0.8, p99Ratio: 2, overDeadline: 0 },
 } as const;
