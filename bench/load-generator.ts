@@ -4,7 +4,7 @@
 import { Agent, request } from 'node:http';
 import { type DeliveryOptions, type SignedDelivery, signedDeliveries } from './deliveries.ts';
 import { type ClosedLoopResult, closedLoop } from './lib/closed-loop.ts';
-import { type OpenLoopResult, openLoop } from './lib/open-loop.ts';
+import { type OpenLoopResult, openLoop, openLoopRequests } from './lib/open-loop.ts';
 
 interface LoadCommon {
   id: number;
@@ -44,7 +44,12 @@ async function run(message: LoadRequest): Promise<LoadReply> {
   const send = (index: number, signal: AbortSignal) => post(agent, message.url, delivery(index), signal);
   try {
     if (message.mode === 'open') {
-      const result = await openLoop({ ...message, send });
+      // Signed before the clock starts (a few MB): signing a 25 KB body when a request is due would make
+      // the generator itself late in a burst, and that lag would count as the intake's latency.
+      const signed = Array.from({ length: openLoopRequests(message) }, (_, index) => delivery(index));
+      const sendSigned = (index: number, signal: AbortSignal) =>
+        post(agent, message.url, signed[index] ?? delivery(index), signal);
+      const result = await openLoop({ ...message, send: sendSigned });
       return { id: message.id, mode: 'open', result };
     }
     const result = await closedLoop({ ...message, send });

@@ -28,6 +28,11 @@ export interface OpenLoopResult {
   sendLagMaxMs: number;
 }
 
+/** How many requests an open loop schedules: indexes 0 to this − 1. */
+export function openLoopRequests(options: Pick<OpenLoopOptions, 'ratePerSec' | 'durationMs'>): number {
+  return Math.floor(options.durationMs / (1000 / options.ratePerSec));
+}
+
 /**
  * An open-loop load generator (wrk2's model): request `i` is due at `start + i / rate` whether or not
  * earlier ones have been answered, and its latency is measured from that scheduled time. A server that
@@ -37,7 +42,7 @@ export interface OpenLoopResult {
 export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   const now = options.now ?? (() => performance.now());
   const intervalMs = 1000 / options.ratePerSec;
-  const total = Math.floor(options.durationMs / intervalMs);
+  const total = openLoopRequests(options);
   const warmupCount = Math.ceil(options.warmupMs / intervalMs);
   const result: OpenLoopResult = {
     counted: Math.max(0, total - warmupCount),

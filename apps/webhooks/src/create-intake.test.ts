@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createIntake } from './create-intake.ts';
@@ -75,9 +75,15 @@ describe('POST /webhooks', () => {
           sender: { login: 'octocat', type: 'User' },
           receivedAt: receivedAt.toISOString(),
         },
-        bodySha256: createHash('sha256').update(JSON.stringify(payload)).digest('hex'),
+        // The body's HMAC, hashed once more: one per body, and never a valid signature.
+        bodyDigest: createHash('sha256')
+          .update(createHmac('sha256', secret).update(JSON.stringify(payload)).digest())
+          .digest('hex'),
       },
     ]);
+    expect(fake.calls[0]?.bodyDigest).not.toBe(
+      signBody(JSON.stringify(payload), secret).slice('sha256='.length),
+    );
   });
 
   it('logs the outcome with the delivery id and event, and never the signature or the secret', async () => {

@@ -1,4 +1,4 @@
-import { type AgentJobData, maxCommentChars, parseAgentJobData } from '@runner/queue';
+import { type AgentJobData, maxCommentChars, validateJobData } from '@runner/queue';
 import { isBotUser, mentionsApp } from './comment-trigger.ts';
 import { BadDeliveryError } from './intake-error.ts';
 import { isJsonObject, type JsonObject, readPositiveInteger, readString } from './payload-fields.ts';
@@ -107,8 +107,9 @@ function jobData(
     ...(comment === undefined ? {} : { comment }),
     receivedAt: options.receivedAt.toISOString(),
   };
-  // The job schema's own limits (lengths), so a delivery it would refuse gets a 400 rather than a 503.
-  const parsed = parseAgentJobData(data);
+  // The job schema's own limits (lengths), so a delivery it would refuse gets a 400 rather than a 503;
+  // enqueueDelivery knows the result and does not check it again.
+  const parsed = validateJobData(data);
   if (!parsed.ok)
     throw new BadDeliveryError(`the delivery does not fit a job: ${parsed.problems.join('; ')}`);
   return parsed.data;

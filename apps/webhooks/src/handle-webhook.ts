@@ -13,10 +13,13 @@ import {
 } from './intake-error.ts';
 import type { IntakeLogger } from './intake-logger.ts';
 import { readBody } from './read-body.ts';
-import { verifySignature } from './verify-signature.ts';
+import { verifiedDigest } from './verify-signature.ts';
 
-/** Stores the job unless the delivery was seen; throws when it cannot be stored (Redis unreachable). */
-export type Enqueue = (data: AgentJobData, bodySha256: string) => Promise<EnqueueResult>;
+/**
+ * Stores the job unless the delivery was seen, by id or by `bodyDigest` (hex, one per body); throws when
+ * it cannot be stored (Redis unreachable).
+ */
+export type Enqueue = (data: AgentJobData, bodyDigest: string) => Promise<EnqueueResult>;
 
 export interface WebhookHandlerOptions {
   secret: string;
@@ -53,9 +56,8 @@ export async function handleWebhook(
     const body = await readBody(req, { maxBytes: options.maxBodyBytes, timeoutMs: options.bodyTimeoutMs });
     const signature = singleHeader(req, 'x-hub-signature-256');
     if (signature === undefined) throw new SignatureError('X-Hub-Signature-256 header is missing');
-    if (!verifySignature(body, signature, options.secret)) {
-      throw new SignatureError('X-Hub-Signature-256 does not match the body');
-    }
+    const hmac = verifiedDigest(body, signature, options.secret);
+    if (hmac === undefined) throw new SignatureError('X-Hub-Signature-256 does not match the body');
     const payload = parseJson(body);
     if (event === undefined) throw new BadDeliveryError('X-GitHub-Event header is missing');
     if (deliveryId === undefined) throw new BadDeliveryError('X-GitHub-Delivery header is missing');
@@ -73,10 +75,12 @@ export async function handleWebhook(
       return;
     }
 
-    const bodySha256 = createHash('sha256').update(body).digest('hex');
+    // The body's identity for the replay dedupe is its HMAC, already computed; hashed once more (32 bytes)
+    // so that Redis never holds a valid signature.
+    const bodyDigest = createHash('sha256').update(hmac).digest('hex');
     let result: EnqueueResult;
     try {
-      result = await options.enqueue(decision.data, bodySha256);
+      result = await options.enqueue(decision.data, bodyDigest);
     } catch (error) {
       throw new QueueUnavailableError(error);
     }

@@ -20,8 +20,14 @@ export const redactPaths: readonly string[] = [
   '*.secret',
 ];
 
-/** The intake's pino logger, JSON lines to `destination` (stdout by default), with {@link redactPaths}. */
+/**
+ * The intake's pino logger, JSON lines to `destination` (stdout by default, written synchronously), with
+ * {@link redactPaths}.
+ */
 export function createIntakeLogger(level: LogLevel, destination?: DestinationStream): IntakeLogger {
   const options = { name: 'webhooks', level, redact: [...redactPaths] };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  // pino's default stdout is asynchronous: a thread-pool round trip per line, which cost a delivery about
+  // 40 µs of CPU in benchmark 4 where one write(2) costs about 10 µs; and a line written synchronously is
+  // not lost when the process dies.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }

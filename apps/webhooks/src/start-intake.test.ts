@@ -98,6 +98,23 @@ describe('startIntake wired to the real queue', () => {
     expect(await queue.getJob('delivery-original')).toBeDefined();
   });
 
+  it('stores one job for deliveries that arrive together: the same id five times, the same body under five ids', async () => {
+    const payload = issuesPayload({ issue: { number: 123 } });
+    const sameId = Array.from({ length: 5 }, () =>
+      postWebhook(intake.url, issuesPayload({ issue: { number: 124 } }), { deliveryId: 'delivery-together' }),
+    );
+    const sameBody = Array.from({ length: 5 }, (_, i) =>
+      postWebhook(intake.url, payload, { deliveryId: `delivery-body-${i}` }),
+    );
+    const statuses = async (responses: Array<Promise<{ status: number }>>) =>
+      (await Promise.all(responses)).map((r) => r.status).sort();
+
+    expect(await statuses(sameId)).toEqual([200, 200, 200, 200, 202]);
+    expect(await statuses(sameBody)).toEqual([200, 200, 200, 200, 202]);
+    const stored = await Promise.all(Array.from({ length: 5 }, (_, i) => queue.getJob(`delivery-body-${i}`)));
+    expect(stored.filter((job) => job !== undefined)).toHaveLength(1);
+  });
+
   it('is healthy and ready', async () => {
     expect((await fetch(`${intake.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${intake.url}/readyz`)).status).toBe(200);

@@ -52,7 +52,9 @@ export async function startIntake(
     ]);
   }
   const prefix = config.queue.prefix;
-  const redis = await connectRedis(config.redisUrl, logger, 'webhooks');
+  // The dedupe marks' client batches the commands of deliveries handled in the same event-loop turn into
+  // one write: under load, one socket write (a system call) serves many deliveries' marks.
+  const redis = await connectRedis(config.redisUrl, logger, 'webhooks', { enableAutoPipelining: true });
   // The queue gets its own client, with the same fail-fast options. It is handed to BullMQ as an instance
   // we own: with Redis down, BullMQ 5.81's close() of a connection it created rejects and its
   // disconnect() never resolves, while a client of ours can always be dropped.
@@ -75,7 +77,7 @@ export async function startIntake(
     secret,
     appSlug,
     maxBodyBytes: config.webhooks.maxBodyBytes,
-    enqueue: (data, bodySha256) => enqueueDelivery({ queue, redis, prefix, data, bodySha256 }),
+    enqueue: (data, bodyDigest) => enqueueDelivery({ queue, redis, prefix, data, bodyDigest }),
     isReady: async () => {
       await Promise.all(clients.map((client) => client.ping()));
       return true;

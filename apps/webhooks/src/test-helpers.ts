@@ -75,19 +75,19 @@ export async function postWebhook(
 
 export interface EnqueueCall {
   data: AgentJobData;
-  bodySha256: string;
+  bodyDigest: string;
 }
 
 /** A fake `enqueue` that records its calls and answers 'enqueued', or what `answer` says. */
 export function recordingEnqueue(answer?: (call: EnqueueCall) => Promise<EnqueueResult>): {
-  enqueue: (data: AgentJobData, bodySha256: string) => Promise<EnqueueResult>;
+  enqueue: (data: AgentJobData, bodyDigest: string) => Promise<EnqueueResult>;
   calls: EnqueueCall[];
 } {
   const calls: EnqueueCall[] = [];
   return {
     calls,
-    enqueue: (data, bodySha256) => {
-      const call = { data, bodySha256 };
+    enqueue: (data, bodyDigest) => {
+      const call = { data, bodyDigest };
       calls.push(call);
       return answer === undefined
         ? Promise.resolve({ outcome: 'enqueued', jobId: data.deliveryId })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signBody, verifySignature } from './verify-signature.ts';
+import { signBody, verifiedDigest, verifySignature } from './verify-signature.ts';
 
 const secret = "It's a Secret to Everybody";
 const body = Buffer.from('Hello, World!');
@@ -29,5 +29,13 @@ describe('verifySignature', () => {
     ['under another secret', signBody(body, 'another secret')],
   ])('refuses a signature that is %s', (_, header) => {
     expect(verifySignature(body, header, secret)).toBe(false);
+  });
+});
+
+describe('verifiedDigest', () => {
+  it('returns the HMAC of a correctly signed body, and nothing for a wrong signature', () => {
+    const header = signBody(body, secret);
+    expect(verifiedDigest(body, header, secret)?.toString('hex')).toBe(header.slice('sha256='.length));
+    expect(verifiedDigest(body, signBody('Hello, World?', secret), secret)).toBeUndefined();
   });
 });

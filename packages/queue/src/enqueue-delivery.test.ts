@@ -3,7 +3,7 @@ import { type RedisHandle, startRedis, uniquePrefix } from '@runner/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentQueue } from './agent-queue.ts';
-import { deliveryDedupeTtlMs, enqueueDelivery } from './enqueue-delivery.ts';
+import { deliveryDedupeTtlMs, enqueueDelivery, validateJobData } from './enqueue-delivery.ts';
 import { assertNoEviction, EvictionPolicyError } from './redis-eviction-check.ts';
 import { exampleJobData } from './test-fixtures.ts';
 
@@ -31,21 +31,21 @@ describe('enqueueDelivery', () => {
         redis,
         prefix,
         data: data('d-1'),
-        bodySha256: sha('body-1'),
+        bodyDigest: sha('body-1'),
       });
       const again = await enqueueDelivery({
         queue,
         redis,
         prefix,
         data: data('d-1'),
-        bodySha256: sha('body-1'),
+        bodyDigest: sha('body-1'),
       });
       const replayed = await enqueueDelivery({
         queue,
         redis,
         prefix,
         data: data('d-2'),
-        bodySha256: sha('body-1'),
+        bodyDigest: sha('body-1'),
       });
       expect([first.outcome, again.outcome, replayed.outcome]).toEqual([
         'enqueued',
@@ -68,11 +68,49 @@ describe('enqueueDelivery', () => {
     try {
       const bad = { ...data('d-bad'), installationId: -1 };
       await expect(
-        enqueueDelivery({ queue, redis, prefix, data: bad, bodySha256: sha('x') }),
+        enqueueDelivery({ queue, redis, prefix, data: bad, bodyDigest: sha('x') }),
       ).rejects.toThrow(/installationId/);
       expect(await redis.exists(`${prefix}:delivery:d-bad`)).toBe(0);
     } finally {
       await queue.close();
+    }
+  });
+
+  it('takes data checked by validateJobData as it is, frozen, and refuses what it rejects', async () => {
+    const prefix = uniquePrefix('enqueue');
+    const queue = createAgentQueue({ connection: { url: server.url }, prefix });
+    try {
+      const parsed = validateJobData(data('d-valid'));
+      if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+      expect(Object.isFrozen(parsed.data) && Object.isFrozen(parsed.data.repository)).toBe(true);
+      const result = await enqueueDelivery({ queue, redis, prefix, data: parsed.data, bodyDigest: sha('v') });
+      expect(result).toEqual({ outcome: 'enqueued', jobId: 'd-valid' });
+      expect((await queue.getJob('d-valid'))?.data).toEqual(parsed.data);
+      expect(validateJobData({ ...data('d-bad'), installationId: -1 })).toMatchObject({ ok: false });
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('still dedupes after Redis has forgotten its scripts (a restart, SCRIPT FLUSH)', async () => {
+    const own = await startRedis({ forcePrivate: true });
+    const client = new Redis(own.url);
+    const prefix = uniquePrefix('enqueue');
+    const queue = createAgentQueue({ connection: { url: own.url }, prefix });
+    try {
+      const enqueue = (id: string) =>
+        enqueueDelivery({ queue, redis: client, prefix, data: data(id), bodyDigest: sha(id) });
+      await enqueue('d-4');
+      await client.script('FLUSH');
+      expect([(await enqueue('d-4')).outcome, (await enqueue('d-5')).outcome]).toEqual([
+        'duplicate',
+        'enqueued',
+      ]);
+      expect(await client.pttl(`${prefix}:delivery:d-5`)).toBeGreaterThan(deliveryDedupeTtlMs - 60_000);
+    } finally {
+      await queue.close();
+      client.disconnect();
+      await own.stop();
     }
   });
 
@@ -81,7 +119,7 @@ describe('enqueueDelivery', () => {
     const queue = createAgentQueue({ connection: { url: server.url }, prefix });
     await queue.close();
     await expect(
-      enqueueDelivery({ queue, redis, prefix, data: data('d-3'), bodySha256: sha('body-3') }),
+      enqueueDelivery({ queue, redis, prefix, data: data('d-3'), bodyDigest: sha('body-3') }),
     ).rejects.toThrow();
     expect(await redis.exists(`${prefix}:delivery:d-3`, `${prefix}:delivery-body:${sha('body-3')}`)).toBe(0);
   });

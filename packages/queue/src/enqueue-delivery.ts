@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { type AgentJobData, parseAgentJobData } from './agent-job.ts';
+import { type AgentJobData, type ParsedJobData, parseAgentJobData } from './agent-job.ts';
 import type { AgentQueue } from './agent-queue.ts';
 
 /** Deliveries can be redelivered (by hand or by API) for three days; one seen within that is never enqueued twice. */
@@ -21,10 +22,26 @@ export interface EnqueueDeliveryOptions {
   prefix: string;
   data: AgentJobData;
   /**
-   * sha256 of the raw body, hex. GitHub signs only the body, so a captured body and signature could be
-   * replayed under a new delivery id: the body's hash is deduplicated as well as the id.
+   * A fingerprint of the raw body, hex, the same for the same bytes and different for any other. GitHub
+   * signs only the body, so a captured body and signature could be replayed under a new delivery id: the
+   * body is deduplicated as well as the id. The intake uses a hash of the body's verified HMAC, which it
+   * has computed already; a sha256 of the body would do as well.
    */
-  bodySha256: string;
+  bodyDigest: string;
+}
+
+// Job data objects that came out of validateJobData: frozen, so still valid when they reach enqueueDelivery.
+const validated = new WeakSet<object>();
+
+/**
+ * `parseAgentJobData`, remembering its result: {@link enqueueDelivery} does not check the same object a
+ * second time (the intake validates a delivery's job to answer 400, then enqueues it). The data it
+ * returns is frozen.
+ */
+export function validateJobData(data: unknown): ParsedJobData {
+  const parsed = parseAgentJobData(data);
+  if (parsed.ok) validated.add(deepFreeze(parsed.data));
+  return parsed;
 }
 
 // Both marks, or neither: checked and set in one step so that two intakes cannot both win. On a
@@ -36,32 +53,74 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return false`;
 
+// Once the job is stored, both marks hold for the whole dedupe window: one command, not one per mark.
+const keepScript = `
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return 1`;
+
 /**
  * Adds the job for a delivery unless the delivery (by id or by body) was seen in the last 72 hours;
  * a duplicate's `jobId` is the job of the delivery that came first. The job id is the delivery id.
+ * Three Redis round trips: mark, add, keep the marks (two for a duplicate).
  * Throws when Redis cannot store it: the intake then answers 503, never 2xx for a job that was not
  * stored, so the delivery shows as failed in GitHub and can be redelivered (GitHub does not redeliver
  * on its own; the app's "Recent Deliveries" page or its API does).
  * @throws TypeError when the data does not fit the job schema (a bug in the intake: nothing is stored).
  */
 export async function enqueueDelivery(options: EnqueueDeliveryOptions): Promise<EnqueueResult> {
-  const { queue, redis, prefix, data, bodySha256 } = options;
-  const parsed = parseAgentJobData(data);
-  if (!parsed.ok)
-    throw new TypeError(`Job data for delivery ${data.deliveryId} is invalid: ${parsed.problems.join('; ')}`);
+  const { queue, redis, prefix, bodyDigest } = options;
+  const data = validated.has(options.data) ? options.data : checked(options.data);
 
-  const keys = [`${prefix}:delivery:${data.deliveryId}`, `${prefix}:delivery-body:${bodySha256}`] as const;
-  const first = await redis.eval(markScript, 2, keys[0], keys[1], data.deliveryId, pendingMarkTtlMs);
+  const keys = [`${prefix}:delivery:${data.deliveryId}`, `${prefix}:delivery-body:${bodyDigest}`] as const;
+  const first = await runScript(redis, markScript, keys, [data.deliveryId, pendingMarkTtlMs]);
   if (typeof first === 'string') return { outcome: 'duplicate', jobId: first };
 
   try {
-    await queue.add(data.event, parsed.data, { jobId: data.deliveryId });
+    await queue.add(data.event, data, { jobId: data.deliveryId });
   } catch (error) {
     // Not stored: let GitHub's redelivery through.
     await redis.del(...keys).catch(() => {});
     throw error;
   }
-  await redis.pexpire(keys[0], deliveryDedupeTtlMs);
-  await redis.pexpire(keys[1], deliveryDedupeTtlMs);
+  await runScript(redis, keepScript, keys, [deliveryDedupeTtlMs]);
   return { outcome: 'enqueued', jobId: data.deliveryId };
+}
+
+function checked(data: AgentJobData): AgentJobData {
+  const parsed = parseAgentJobData(data);
+  if (!parsed.ok)
+    throw new TypeError(`Job data for delivery ${data.deliveryId} is invalid: ${parsed.problems.join('; ')}`);
+  return parsed.data;
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const field of Object.values(value))
+    if (typeof field === 'object' && field !== null) deepFreeze(field as object);
+  return Object.freeze(value);
+}
+
+const scriptSha1 = new Map<string, string>();
+
+/**
+ * EVALSHA, falling back to EVAL when Redis does not have the script yet (after a restart or a SCRIPT
+ * FLUSH): the script's text crosses the wire once, not with every delivery.
+ */
+async function runScript(
+  redis: Redis,
+  script: string,
+  keys: readonly string[],
+  args: ReadonlyArray<string | number>,
+): Promise<unknown> {
+  let sha1 = scriptSha1.get(script);
+  if (sha1 === undefined) {
+    sha1 = createHash('sha1').update(script).digest('hex');
+    scriptSha1.set(script, sha1);
+  }
+  try {
+    return await redis.evalsha(sha1, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return redis.eval(script, keys.length, ...keys, ...args);
+  }
 }

@@ -28,6 +28,7 @@ export {
   type EnqueueDeliveryOptions,
   type EnqueueResult,
   enqueueDelivery,
+  validateJobData,
 } from './enqueue-delivery.ts';
 export { type CircuitReport, circuitStateValue, FleetStats, type JobOutcome } from './fleet-stats.ts';
 export { type JobScope, recordRetryInCurrentJob, runInJobScope } from './job-scope.ts';

@@ -51,12 +51,18 @@ export function redisHost(url: string): string {
 const closedByUs = new WeakSet<Redis>();
 
 /**
- * A connected ioredis client with {@link failFastRedisOptions}. Logs an outage once when the connection drops
- * (ioredis reports every failed reconnect attempt as an error) and once when it is back.
+ * A connected ioredis client with {@link failFastRedisOptions} (and `options`, e.g. `enableAutoPipelining`).
+ * Logs an outage once when the connection drops (ioredis reports every failed reconnect attempt as an
+ * error) and once when it is back.
  * @throws RedisUnreachableError when the first connection fails; the client is then disconnected.
  */
-export async function connectRedis(url: string, logger: Logger, name: string): Promise<Redis> {
-  const redis = new Redis(url, { ...failFastRedisOptions, connectionName: name });
+export async function connectRedis(
+  url: string,
+  logger: Logger,
+  name: string,
+  options: RedisOptions = {},
+): Promise<Redis> {
+  const redis = new Redis(url, { ...failFastRedisOptions, ...options, connectionName: name });
   const fields = { target: 'redis', client: name };
   let lastError: unknown;
   let connected = false;
