@@ -55,7 +55,7 @@ export const intakeOptions = {
    * on its own. Sized so that the whole benchmark takes about 20 s (quick) or 50 s on 2 cores.
    */
   quick: { repetitions: 3, warmupMs: 100, warmupPairMs: 400, throughputMs: 500, latencyMs: 600 },
-  full: { repetitions: 4, warmupMs: 200, warmupPairMs: 1_000, throughputMs: 800, latencyMs: 1_300 },
+  full: { repetitions: 3, warmupMs: 200, warmupPairMs: 1_000, throughputMs: 800, latencyMs: 1_300 },
   targets: { requestsRatio: 0.8, p99Ratio: 2, overDeadline: 0 },
 } as const;
 

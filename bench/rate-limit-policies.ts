@@ -10,8 +10,7 @@ export const rateLimitPolicies = [
   'exponential, no jitter',
   'full jitter',
   'Retry-After per process',
-  'runner, adaptive',
-  'runner, known quota',
+  'runner',
 ] as const;
 export type RateLimitPolicy = (typeof rateLimitPolicies)[number];
 
@@ -26,10 +25,8 @@ export interface CallerSetup {
   upstreamUrl: string;
   redisUrl: string;
   prefix: string;
-  /** The upstream's quota, for the known-quota row only. */
+  /** The upstream's quota, as the runner's operator sets it (`RATE_LIMIT_LLM_PER_SEC`, `_BURST`). */
   quota: { ratePerSec: number; burst: number };
-  /** The adaptive limiter's ceiling when no quota is known. Per second. */
-  unknownQuotaCeilingPerSec: number;
   counts: AttemptCounts;
   /** The process's seeded stream, for the runner's client (shared by the process's callers, as a worker's jobs share one). */
   random: Random;
@@ -73,16 +70,13 @@ export function countingFetch(counts: AttemptCounts): typeof fetch {
 
 export function createCallers(setup: CallerSetup): Callers {
   const send = countingFetch(setup.counts);
-  if (setup.policy === 'runner, adaptive' || setup.policy === 'runner, known quota') {
-    const known = setup.policy === 'runner, known quota';
+  if (setup.policy === 'runner') {
     const { llm, close } = createRunnerLlm({
       redisUrl: setup.redisUrl,
       prefix: setup.prefix,
       baseUrl: setup.upstreamUrl,
       policy: defaultPolicies.llm,
-      rateLimit: known
-        ? setup.quota
-        : { ratePerSec: setup.unknownQuotaCeilingPerSec, burst: setup.unknownQuotaCeilingPerSec },
+      rateLimit: setup.quota,
       random: setup.random,
       fetch: send,
     });

@@ -26,9 +26,7 @@ export const rateLimitOptions = {
   processes: 4,
   /** Callers per process: 32 in all, each able to send 1 000 / serviceMs = 20 calls/s, 16× the rate. */
   clientsPerProcess: 8,
-  /** What the adaptive runner starts from when it knows no quota: far above any limit it will meet. Per second. */
-  unknownQuotaCeilingPerSec: 1_000,
-  /** The known-quota row's limiter runs at this share of R, with a burst of B − 2. */
+  /** The runner's limiter runs at this share of R, with a burst of B − 2. */
   knownQuotaShare: 0.97,
   /** The processes all start this long after the run is sent to them, on one clock. In ms. */
   startDelayMs: 200,
@@ -92,7 +90,6 @@ export const rateLimitBenchmark: Benchmark = {
               redisUrl: context.redisUrl,
               prefix,
               quota: knownQuota,
-              unknownQuotaCeilingPerSec: rateLimitOptions.unknownQuotaCeilingPerSec,
               clients: rateLimitOptions.clientsPerProcess,
               startAtMs,
               endAtMs: startAtMs + sizes.windowMs,
@@ -154,7 +151,7 @@ export const rateLimitBenchmark: Benchmark = {
         notes: [
           `Upstream: a token bucket of R = ${upstreamOptions.ratePerSec} requests/s and burst B = ${upstreamOptions.burst} in a process of its own; an admitted request is answered after ${upstreamOptions.serviceMs} ms, any other at once with 429 and Retry-After in whole seconds, rounded up, as real servers send it. Reset to a full bucket before each run.`,
           `Callers: ${rateLimitOptions.processes} processes × ${rateLimitOptions.clientsPerProcess} callers in a closed loop (a caller starts its next logical call when the last one succeeds; a logical call retries until it does) for T = ${sizes.windowMs / 1000} s, all starting at once. ${sizes.repetitions} repetitions, the arms interleaved in the order of the table, each run on fresh fleet keys; medians, min–max in brackets.`,
-          `Baselines over fetch with the llm policy's numbers (1 s doubling to 60 s): a static 5 s sleep; exponential without jitter; full jitter; full jitter but at least the 429's Retry-After, each request on its own. Runner: the real LlmClient with a FleetGuard on the Redis cooldown, retry budget and rate limiter (adaptive, Retry-After fed in) and the circuit breaker on the Redis circuit store; "adaptive" knows no quota (its ceiling is ${rateLimitOptions.unknownQuotaCeilingPerSec}/s), "known quota" is configured a little under the upstream's (RATE_LIMIT_LLM_PER_SEC = ${formatNumber(upstreamOptions.ratePerSec * rateLimitOptions.knownQuotaShare)}, burst ${upstreamOptions.burst - 2}), as an operator would: at exactly R and B the jitter of requests in flight brings an occasional one early, and each 429 holds the whole fleet for its Retry-After (1 s). A call the client gives up with a retryAt is made again at that time, as the job level would. The per-process spacer (100 ms) is off in both: on its own it would cap 4 processes at exactly 40 calls/s.`,
+          `Baselines over fetch with the llm policy's numbers (1 s doubling to 60 s): a static 5 s sleep; exponential without jitter; full jitter; full jitter but at least the 429's Retry-After, each request on its own. Runner: the real LlmClient with a FleetGuard on the Redis cooldown, retry budget and rate limiter (adaptive, Retry-After fed in) and the circuit breaker on the Redis circuit store, configured a little under the upstream's quota (RATE_LIMIT_LLM_PER_SEC = ${formatNumber(upstreamOptions.ratePerSec * rateLimitOptions.knownQuotaShare)}, burst ${upstreamOptions.burst - 2}), as an operator would: at exactly R and B the jitter of requests in flight brings an occasional one early, and each 429 holds the whole fleet for its Retry-After (1 s). A call the client gives up with a retryAt is made again at that time, as the job level would. The per-process spacer (100 ms) is off: on its own it would cap 4 processes at exactly 40 calls/s.`,
           `G = successes in the window ÷ (R·T + B), the most the bucket can admit; W = 429s ÷ attempts, as the callers counted them; p99 over the logical calls that succeeded and, as lower bounds, those still unfinished when the window closed; Jain's index (Σx)² ÷ (n·Σx²) over the successes of the 4 processes. Over the 32 callers (median): ${clientsJain}.`,
         ],
       };

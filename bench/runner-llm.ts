@@ -14,7 +14,7 @@ export interface RunnerLlmOptions {
   policy: RetryPolicy;
   /**
    * The shared rate limit: adaptive (AIMD and `Retry-After` fed in) from `ratePerSec`, which is the known
-   * quota (`RATE_LIMIT_LLM_PER_SEC`) when there is one and a ceiling far above any real limit when not.
+   * quota (`RATE_LIMIT_LLM_PER_SEC`).
    */
   rateLimit?: { ratePerSec: number; burst: number };
   /** The breaker's cool-down: how long the circuit stays open before one probe goes through. In ms. */
