@@ -131,9 +131,19 @@ function singleHeader(req: IncomingMessage, name: string): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
+// JSON is UTF-8 (RFC 8259) and GitHub sends nothing else: a body that is not would otherwise be read
+// with U+FFFD in place of its bad bytes, and a job would carry text nobody sent.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseJson(body: Buffer): unknown {
+  let text: string;
   try {
-    return JSON.parse(body.toString('utf8')) as unknown;
+    text = strictUtf8.decode(body);
+  } catch {
+    throw new BadDeliveryError('the body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text) as unknown;
   } catch {
     throw new BadDeliveryError('the body is not valid JSON');
   }
