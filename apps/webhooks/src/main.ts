@@ -35,12 +35,16 @@ try {
 const logger = createIntakeLogger(config.logLevel);
 let intake: RunningIntake;
 try {
-  intake = await startIntake(config, logger);
+  intake = await startIntake(config, logger, { waitForRedis: true });
 } catch (error) {
   exitWith(error);
 }
 
 let stopping = false;
+// Until Redis answers, /readyz and deliveries get 503 (GitHub shows them as failed, to redeliver).
+intake.ready.catch((error: unknown) => {
+  if (!stopping) exitWith(error);
+});
 const stop = (signal: NodeJS.Signals): void => {
   if (stopping) {
     logger.warn({ signal }, `Second ${signal} while shutting down; exiting now`);

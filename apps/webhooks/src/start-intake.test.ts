@@ -178,6 +178,46 @@ describe('startIntake when Redis goes away', () => {
   });
 });
 
+describe('startIntake started before its Redis (waitForRedis)', () => {
+  it('listens at once, answers 503 and is not ready while Redis is away, and works once it is up', async () => {
+    const redis = await startRedis({ forcePrivate: true });
+    await redis.shutdown();
+    const log = captureLogger();
+    const intake = await startIntake(testConfig(redis.url, uniquePrefix('late')), log.logger, {
+      host: '127.0.0.1',
+      waitForRedis: true,
+    });
+    try {
+      expect((await fetch(`${intake.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${intake.url}/readyz`)).status).toBe(503);
+      const early = await postWebhook(intake.url, issuesPayload(), { deliveryId: 'delivery-early' });
+      expect(early).toMatchObject({ status: 503, body: { error: 'queue unavailable, retry later' } });
+      expect(log.text()).toContain(`Redis at 127.0.0.1:${redis.port} does not answer (ECONNREFUSED)`);
+
+      await redis.start();
+      await within(15_000, 'intake.ready once Redis is up', intake.ready);
+      expect((await fetch(`${intake.url}/readyz`)).status).toBe(200);
+      const later = await postWebhook(intake.url, issuesPayload(), { deliveryId: 'delivery-early' });
+      // GitHub's redelivery of the refused delivery is taken: the 503 left no dedupe mark behind.
+      expect(later.status).toBe(202);
+    } finally {
+      await intake.close();
+      await redis.stop();
+    }
+  });
+
+  it('closes promptly while still waiting', async () => {
+    const port = await findFreePort('127.0.0.1');
+    const intake = await startIntake(testConfig(`redis://127.0.0.1:${port}`, 'p'), captureLogger().logger, {
+      host: '127.0.0.1',
+      waitForRedis: true,
+    });
+    await within(3_000, 'intake.close while waiting for Redis', intake.close());
+    await expect(intake.ready).rejects.toThrow();
+    expect(intake.server.listening).toBe(false);
+  });
+});
+
 describe('startIntake refuses to start', () => {
   it('when Redis may evict keys', async () => {
     const redis = await startRedis({ forcePrivate: true, args: ['--maxmemory-policy', 'allkeys-lru'] });

@@ -1,7 +1,16 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, type RunnerConfig } from '@runner/config';
-import { assertNoEviction, closeRedis, connectRedis, createAgentQueue, enqueueDelivery } from '@runner/queue';
+import {
+  type AgentQueue,
+  assertNoEviction,
+  closeRedis,
+  connectRedis,
+  createAgentQueue,
+  enqueueDelivery,
+  redisHost,
+  waitForRedis,
+} from '@runner/queue';
 import type { Redis } from 'ioredis';
 import { closeServer } from './close-server.ts';
 import { createIntake } from './create-intake.ts';
@@ -15,6 +24,13 @@ export interface StartIntakeOptions {
   bodyTimeoutMs?: number;
   /** On close, how long in-flight requests may take before their connections are cut, in ms. */
   shutdownGraceMs?: number;
+  /**
+   * Listen at once and wait for Redis in the background (retrying with backoff, a log line per try),
+   * answering `/readyz` and deliveries with 503 meanwhile, instead of refusing to start. `main.ts` does
+   * this, so an intake started before its Redis (a node reboot, a compose stack) comes up by itself.
+   * `ready` settles when Redis is connected (or is refused for evicting keys).
+   */
+  waitForRedis?: boolean;
 }
 
 export const defaultStartIntakeOptions = {
@@ -27,6 +43,11 @@ export interface RunningIntake {
   server: Server;
   /** e.g. `http://127.0.0.1:3000`; POST webhooks to `${url}/webhooks`. */
   url: string;
+  /**
+   * Resolves once Redis is connected: at once unless `waitForRedis`. Rejects with EvictionPolicyError
+   * when the Redis that appears may evict keys (the intake then answers 503 until closed).
+   */
+  ready: Promise<void>;
   /**
    * Stops accepting, waits (bounded) for in-flight requests, then closes the queue and Redis.
    * Idempotent; never rejects.
@@ -52,6 +73,81 @@ export async function startIntake(
     ]);
   }
   const prefix = config.queue.prefix;
+  let backend: Backend | undefined;
+  const server = createIntake({
+    secret,
+    appSlug,
+    maxBodyBytes: config.webhooks.maxBodyBytes,
+    enqueue: (data, bodyDigest) => {
+      if (!backend) throw new Error(`Redis at ${redisHost(config.redisUrl)} is not reachable yet`);
+      const { queue, redis } = backend;
+      return enqueueDelivery({ queue, redis, prefix, data, bodyDigest });
+    },
+    isReady: async () => {
+      if (!backend) return false;
+      await Promise.all(backend.clients.map((client) => client.ping()));
+      return true;
+    },
+    logger,
+    ...(options.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: options.bodyTimeoutMs }),
+  });
+
+  const stopWaiting = new AbortController();
+  const connecting = (async () => {
+    if (!options.waitForRedis) {
+      backend = await connectBackend(config, logger);
+      return;
+    }
+    await waitForRedis(config.redisUrl, logger, { signal: stopWaiting.signal });
+    backend = await connectBackend(config, logger);
+    logger.info({ prefix }, 'Ready: taking deliveries');
+  })();
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const { forced } = await closeServer(
+        server,
+        options.shutdownGraceMs ?? defaultStartIntakeOptions.shutdownGraceMs,
+      );
+      if (forced) logger.warn({}, 'Shutdown grace ran out; cut the requests still in flight');
+      stopWaiting.abort();
+      await connecting.catch(() => {});
+      // BullMQ leaves a client it was given open; a failed close must not keep Redis clients alive.
+      await backend?.queue.close().catch(() => {});
+      await Promise.all((backend?.clients ?? []).map(closeRedis));
+    })();
+    return closing;
+  };
+
+  if (!options.waitForRedis) {
+    try {
+      await connecting;
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
+  try {
+    await listen(server, config.webhooks.port, options.host);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${urlHost(options.host)}:${port}`;
+  logger.info({ port, url, prefix }, `listening on :${port}`);
+  return { server, url, ready: connecting, close };
+}
+
+/** The intake's Redis side: the dedupe marks' client, and the queue with a client of its own. */
+interface Backend {
+  redis: Redis;
+  queue: AgentQueue;
+  clients: Redis[];
+}
+
+async function connectBackend(config: RunnerConfig, logger: IntakeLogger): Promise<Backend> {
   // The dedupe marks' client batches the commands of deliveries handled in the same event-loop turn into
   // one write: under load, one socket write (a system call) serves many deliveries' marks.
   const redis = await connectRedis(config.redisUrl, logger, 'webhooks', { enableAutoPipelining: true });
@@ -66,51 +162,16 @@ export async function startIntake(
     await closeRedis(redis);
     throw error;
   }
-  const queue = createAgentQueue({ connection: queueRedis, prefix, policy: config.retry.job });
+  const queue = createAgentQueue({
+    connection: queueRedis,
+    prefix: config.queue.prefix,
+    policy: config.retry.job,
+  });
   // Connection errors are logged once per outage by connectRedis; anything else is worth a warning.
   queue.on('error', (error: unknown) => {
     if (queueRedis.status === 'ready') logger.warn({ err: error, target: 'queue' }, 'Queue error');
   });
-  const clients = [redis, queueRedis];
-
-  const server = createIntake({
-    secret,
-    appSlug,
-    maxBodyBytes: config.webhooks.maxBodyBytes,
-    enqueue: (data, bodyDigest) => enqueueDelivery({ queue, redis, prefix, data, bodyDigest }),
-    isReady: async () => {
-      await Promise.all(clients.map((client) => client.ping()));
-      return true;
-    },
-    logger,
-    ...(options.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: options.bodyTimeoutMs }),
-  });
-
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      const { forced } = await closeServer(
-        server,
-        options.shutdownGraceMs ?? defaultStartIntakeOptions.shutdownGraceMs,
-      );
-      if (forced) logger.warn({}, 'Shutdown grace ran out; cut the requests still in flight');
-      // BullMQ leaves a client it was given open; a failed close must not keep Redis clients alive.
-      await queue.close().catch(() => {});
-      await Promise.all(clients.map(closeRedis));
-    })();
-    return closing;
-  };
-
-  try {
-    await listen(server, config.webhooks.port, options.host);
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${urlHost(options.host)}:${port}`;
-  logger.info({ port, url, prefix }, `listening on :${port}`);
-  return { server, url, close };
+  return { redis, queue, clients: [redis, queueRedis] };
 }
 
 function listen(server: Server, port: number, host: string | undefined): Promise<void> {

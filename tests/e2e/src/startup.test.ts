@@ -1,28 +1,44 @@
-import { startRedis } from '@runner/testkit';
+import { findFreePort, startRedis } from '@runner/testkit';
 import { describe, expect, it } from 'vitest';
 import { spawnApp } from './app-process.ts';
-import { startHarness } from './harness.ts';
+import { deliver, issuesOpenedBody } from './deliveries.ts';
+import { startHarness, webhookSecret } from './harness.ts';
 
-describe('a worker started before its Redis', () => {
-  it('waits for it, saying so with backoff, and works once it is up', async () => {
+describe('an intake and a worker started before their Redis', () => {
+  it('wait for it, saying so with backoff (the intake answering 503), and work once it is up', async () => {
     const server = await startRedis({ forcePrivate: true, args: ['--appendonly', 'yes'] });
     const h = await startHarness({ redisUrl: server.url, noWorker: true });
     await server.shutdown();
-    const worker = spawnApp('worker', { ...h.env, LOG_LEVEL: 'info' });
+    const port = await findFreePort('127.0.0.1');
+    const intakeUrl = `http://127.0.0.1:${port}`;
+    const apps = [
+      spawnApp('worker', { ...h.env, LOG_LEVEL: 'info' }),
+      spawnApp('webhooks', { ...h.env, LOG_LEVEL: 'info', WEBHOOKS_PORT: String(port) }),
+    ];
+    const [worker, intake] = apps as [(typeof apps)[0], (typeof apps)[0]];
     try {
       const first = await worker.logged('Redis at');
       expect(first.msg).toMatch(/does not answer \(ECONNREFUSED\); trying again in \d+\.\ds \(attempt 1\)$/);
       expect(first.level).toBe(40);
       await worker.logged(`Redis at 127.0.0.1:${server.port} does not answer (ECONNREFUSED); trying again`);
-      expect(worker.exited()).toBe(false);
+      await intake.logged('listening on');
+      await intake.logged(`Redis at 127.0.0.1:${server.port} does not answer (ECONNREFUSED); trying again`);
+      expect((await fetch(`${intakeUrl}/healthz`)).status).toBe(200);
+      expect((await fetch(`${intakeUrl}/readyz`)).status).toBe(503);
+      const deliveryId = 'late-redis';
+      const body = issuesOpenedBody();
+      expect((await deliver(intakeUrl, body, webhookSecret, { deliveryId })).status).toBe(503);
+      expect(apps.some((app) => app.exited())).toBe(false);
 
       await server.start();
-      await worker.logged('Worker ready');
-      await h.queue.add('issues.opened', h.jobData('late-redis'), { jobId: 'late-redis' });
-      const { completed } = await h.waitForJob('late-redis', 30_000);
+      await Promise.all([worker.logged('Worker ready'), intake.logged('Ready: taking deliveries')]);
+      expect((await fetch(`${intakeUrl}/readyz`)).status).toBe(200);
+      // GitHub's redelivery of the refused delivery goes through.
+      expect((await deliver(intakeUrl, body, webhookSecret, { deliveryId })).status).toBe(202);
+      const { completed } = await h.waitForJob(deliveryId, 30_000);
       expect(completed).toBe(true);
     } finally {
-      await worker.kill();
+      await Promise.all(apps.map((app) => app.kill()));
       await h.close();
       await server.stop();
     }
