@@ -99,6 +99,7 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
         issue: { owner: data.repository.owner, repo: data.repository.name, number: data.issueNumber },
         jobId: job.jobId,
         results,
+        ...(job.run > 1 ? { earlierRunsSinceMs: job.createdAtMs } : {}),
         policy: config.retry.githubTools,
         logger: job.logger,
         onRetry: job.onRetry,

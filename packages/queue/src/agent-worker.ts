@@ -23,6 +23,8 @@ export interface AgentJobContext {
   jobId: string;
   /** 1 for the first run; counts every run, delayed ones included. */
   run: number;
+  /** When the job was created (enqueued), epoch ms. */
+  createdAtMs: number;
   /** Aborted when the worker cancels the job. */
   signal: AbortSignal | undefined;
   /** What is left of the job's deadline, as an epoch ms time: every inner retry must end before it. */
@@ -187,6 +189,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
         options.handle(parsed.data, {
           jobId,
           run,
+          createdAtMs: job.timestamp,
           signal,
           deadlineAtMs: startedAtMs + leftMs,
           onRetry,
@@ -300,6 +303,10 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
     concurrency: options.concurrency,
     ...(options.workerId === undefined ? {} : { name: options.workerId }),
     lockDuration: options.lockDurationMs ?? defaultAgentWorkerOptions.lockDurationMs,
+    // A job whose worker died goes back to the queue as many times as it may run at all: its side effects
+    // are recorded, so running it again is safe, and `maxRuns` then fails it with its reason in the
+    // tracking. BullMQ's default (1) fails a job whose worker died twice, with no record for ops.
+    maxStalledCount: maxRuns,
     stalledInterval: options.stalledIntervalMs ?? defaultAgentWorkerOptions.stalledIntervalMs,
     settings: {
       backoffStrategy: (attemptsMade, _type, err) =>

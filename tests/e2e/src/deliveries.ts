@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { signBody } from '@runner/webhooks';
 import { issue } from './harness.ts';
 
-/** The body of an `issues.opened` delivery for the test issue, as GitHub sends it (the fields we read). */
-export function issuesOpenedBody(): string {
+/** The body of an `issues.opened` delivery, as GitHub sends it (the fields we read); the test issue by default. */
+export function issuesOpenedBody(number: number = issue.number, installationId = 42): string {
   return JSON.stringify({
     action: 'opened',
     issue: {
-      number: issue.number,
+      number,
       title: 'Crash on start',
       body: '...',
       user: { login: 'octocat', type: 'User' },
@@ -18,7 +18,7 @@ export function issuesOpenedBody(): string {
       owner: { login: issue.owner },
     },
     sender: { login: 'octocat', type: 'User' },
-    installation: { id: 42 },
+    installation: { id: installationId },
   });
 }
 

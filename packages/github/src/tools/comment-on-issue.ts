@@ -63,12 +63,14 @@ interface PostedComment {
 
 async function postOnce(context: IssueToolContext, key: string, body: string): Promise<PostedComment> {
   const firstAttemptAtMs = (context.clock ?? Date).now();
-  let mayHaveLanded = false;
+  const sinceMs = Math.min(firstAttemptAtMs, context.earlierRunsSinceMs ?? firstAttemptAtMs) - searchWindowMs;
+  // On a rerun with no record, an earlier run may have posted it and died before recording it.
+  let mayHaveLanded = context.earlierRunsSinceMs !== undefined;
   return callGitHub(
     name,
-    async (attempt, signal) => {
-      if (attempt > 1 && mayHaveLanded) {
-        const existing = await findOurComment(context, key, firstAttemptAtMs - searchWindowMs, signal);
+    async (_attempt, signal) => {
+      if (mayHaveLanded) {
+        const existing = await findOurComment(context, key, sinceMs, signal);
         if (existing) {
           context.logger?.info(
             { layer: 'tool', target: name, idempotencyKey: key, commentId: String(existing.id) },

@@ -117,6 +117,24 @@ describe('issue tools', () => {
     expect(comments()[0]!.body).toContain('<!-- runner:idempotency-key=job-rerun:3:comment_on_issue -->');
   });
 
+  it('posts one comment when an earlier run posted it and died before recording it', async () => {
+    const { github, tool, comments, context } = await setup({}, { jobId: 'job-crashed' });
+    await tool('comment_on_issue').run(JSON.stringify({ body: 'Looking into it.' }), 2);
+    // The rerun: the record is gone (the worker died between the POST and the SET), the comment is not.
+    const rerun = createIssueTools({
+      ...context,
+      results: new RedisToolResultStore(redis, { prefix: uniquePrefix('tools') }),
+      earlierRunsSinceMs: Date.now() - 60_000,
+    }).find((t) => t.definition.function.name === 'comment_on_issue')!;
+    const result = JSON.parse(await rerun.run(JSON.stringify({ body: 'Looking into it.' }), 2)) as {
+      commentId: string;
+    };
+
+    expect(comments()).toHaveLength(1);
+    expect(result.commentId).toBe(String(comments()[0]!.id));
+    expect(github.requestsTo(createComment)).toHaveLength(1);
+  });
+
   it('posts one comment when GitHub stored it but a proxy answered 502', async () => {
     const { github, tool, comments, lines } = await setup();
     github.injectFaults(createComment, [{ afterHandling: reply.status(502) }]);

@@ -27,6 +27,12 @@ export interface IssueToolContext extends ToolCallOptions {
   jobId: string;
   /** Where completed side effects are recorded, so a rerun of the job does not repeat them. */
   results: ToolResultStore;
+  /**
+   * Set when this run is not the job's first: when the job was created, epoch ms. An earlier run may have
+   * made a side effect and died before recording it, so a side effect with no record is looked for (a
+   * comment by its marker, since then) before it is made again.
+   */
+  earlierRunsSinceMs?: number;
   logger?: Logger;
 }
 

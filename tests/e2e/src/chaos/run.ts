@@ -1,0 +1,44 @@
+// `npm run chaos`: the fault suite at full size, printing its figures. The short form of each scenario
+// runs in `npm test` (src/chaos.test.ts).
+import { startRedis } from '@runner/testkit';
+import { runWorkerCrashes, type WorkerCrashesFigures } from './worker-crashes.ts';
+
+const size = { deliveries: 1_000, deliveriesPerSec: 20, workers: 3, killEveryMs: 2_000 } as const;
+
+function table(figures: WorkerCrashesFigures): string {
+  const rows: Array<[string, string]> = [
+    ['deliveries acknowledged (202)', String(figures.acknowledged)],
+    ['deliveries refused', String(figures.refused)],
+    ['jobs completed', String(figures.completed)],
+    ['jobs dead-lettered', String(figures.deadLettered)],
+    ['jobs lost', String(figures.lost)],
+    ['duplicate comments', String(figures.duplicateComments)],
+    ['workers killed (SIGKILL)', String(figures.kills)],
+    [
+      'from the last kill to the last job finished (backlog drained)',
+      `${(figures.recoveryMs / 1000).toFixed(1)} s`,
+    ],
+  ];
+  return [
+    '| figure | value |',
+    '| --- | --- |',
+    ...rows.map(([name, value]) => `| ${name} | ${value} |`),
+  ].join('\n');
+}
+
+const redis = await startRedis({ forcePrivate: true, args: ['--appendonly', 'yes'] });
+try {
+  process.stdout.write(
+    `## 1. Worker crashes: ${size.deliveries} deliveries at ${size.deliveriesPerSec}/s, ${size.workers} worker processes, one killed with SIGKILL and replaced every ${size.killEveryMs / 1000} s\n\n`,
+  );
+  const figures = await runWorkerCrashes({ redis, ...size, settleTimeoutMs: 180_000 });
+  process.stdout.write(`${table(figures)}\n`);
+  const passed =
+    figures.lost === 0 && figures.duplicateComments === 0 && figures.completed === figures.acknowledged;
+  process.stdout.write(
+    `\n${passed ? 'passed' : 'FAILED'}: every acknowledged delivery completed, none lost, no comment twice\n`,
+  );
+  process.exitCode = passed ? 0 : 1;
+} finally {
+  await redis.stop();
+}

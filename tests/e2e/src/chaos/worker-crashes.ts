@@ -1,0 +1,132 @@
+// Fault suite, scenario 1: worker processes killed with SIGKILL on a beat while deliveries pour in.
+// Every acknowledged delivery must end completed, none lost, no comment posted twice.
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { seededRandom } from '@runner/retry';
+import { findFreePort, type RedisHandle } from '@runner/testkit';
+import { type AppProcess, spawnApp } from '../app-process.ts';
+import { deliver, issuesOpenedBody } from '../deliveries.ts';
+import { issue, startHarness, webhookSecret } from '../harness.ts';
+
+export interface WorkerCrashesOptions {
+  redis: RedisHandle;
+  deliveries: number;
+  /** Deliveries sent per second, open loop. */
+  deliveriesPerSec: number;
+  workers: number;
+  /** One worker, picked at random, is killed and replaced this often while deliveries arrive. In ms. */
+  killEveryMs: number;
+  /** Bound on the whole scenario after the last delivery. In ms. */
+  settleTimeoutMs: number;
+  seed?: number;
+}
+
+/** What the scenario reports, and what its test and `npm run chaos` check. */
+export interface WorkerCrashesFigures {
+  acknowledged: number;
+  refused: number;
+  completed: number;
+  deadLettered: number;
+  /** Acknowledged, but neither completed nor failed for good when the bound ran out. */
+  lost: number;
+  /** Comments beyond the first on an issue: each delivery is for an issue of its own. */
+  duplicateComments: number;
+  kills: number;
+  /** From the last kill until every acknowledged job had finished (the backlog drained). In ms. */
+  recoveryMs: number;
+}
+
+/**
+ * Runs the intake and `workers` worker processes against fake GitHub and LLM servers, sends
+ * `deliveries` signed deliveries (one issue and installation each, so that no write waits behind
+ * another's 1 s gap), and kills a worker every `killEveryMs` until the last one is sent.
+ */
+export async function runWorkerCrashes(options: WorkerCrashesOptions): Promise<WorkerCrashesFigures> {
+  const random = seededRandom(options.seed ?? 7);
+  const numbers = Array.from({ length: options.deliveries }, (_, i) => 1_000 + i);
+  const h = await startHarness({
+    redisUrl: options.redis.url,
+    noWorker: true,
+    github: {
+      issues: numbers.map((number) => ({
+        owner: issue.owner,
+        repo: issue.repo,
+        number,
+        title: `Crash ${number}`,
+      })),
+    },
+    // A killed worker's jobs go back to the queue within about 2 s instead of 30.
+    env: { WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000', WORKER_CONCURRENCY: '4' },
+  });
+  const port = await findFreePort('127.0.0.1');
+  const intake = spawnApp('webhooks', { ...h.env, WEBHOOKS_PORT: String(port), LOG_LEVEL: 'info' });
+  const workers: AppProcess[] = Array.from({ length: options.workers }, () => spawnApp('worker', h.env));
+  const killed: AppProcess[] = [];
+  try {
+    await intake.logged('listening on');
+    const intakeUrl = `http://127.0.0.1:${port}`;
+    let kills = 0;
+    let lastKillAtMs = performance.now();
+    const killer = setInterval(() => {
+      const index = Math.floor(random() * workers.length);
+      const victim = workers[index];
+      if (!victim) return;
+      killed.push(victim);
+      void victim.kill('SIGKILL');
+      workers[index] = spawnApp('worker', h.env);
+      kills += 1;
+      lastKillAtMs = performance.now();
+    }, options.killEveryMs);
+
+    const ids: string[] = [];
+    let refused = 0;
+    const startedAtMs = performance.now();
+    const sends: Array<Promise<void>> = [];
+    for (const [i, number] of numbers.entries()) {
+      // Open loop: each delivery leaves at its own time, whatever happened to the ones before.
+      const dueMs = startedAtMs + (i * 1_000) / options.deliveriesPerSec;
+      const waitMs = dueMs - performance.now();
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+      const deliveryId = randomUUID();
+      sends.push(
+        deliver(intakeUrl, issuesOpenedBody(number, number), webhookSecret, { deliveryId }).then(
+          (response) => {
+            if (response.status === 202) ids.push(deliveryId);
+            else refused += 1;
+          },
+          () => {
+            refused += 1;
+          },
+        ),
+      );
+    }
+    await Promise.all(sends);
+    clearInterval(killer);
+
+    // One wait per job, each listening on the queue for its end.
+    h.queue.setMaxListeners(ids.length + 10);
+    const outcomes = await Promise.all(ids.map((id) => h.waitForJob(id, options.settleTimeoutMs)));
+    const recoveryMs = performance.now() - lastKillAtMs;
+    const states = await Promise.all(outcomes.map(({ job }) => job.getState()));
+    const completed = states.filter((state) => state === 'completed').length;
+    const deadLettered = states.filter((state) => state === 'failed').length;
+    const duplicateComments = numbers
+      .map((number) =>
+        h.github.comments(issue.owner, issue.repo, number).filter((c) => c.user.type === 'Bot'),
+      )
+      .reduce((sum, comments) => sum + Math.max(0, comments.length - 1), 0);
+    return {
+      acknowledged: ids.length,
+      refused,
+      completed,
+      deadLettered,
+      lost: ids.length - completed - deadLettered,
+      duplicateComments,
+      kills,
+      recoveryMs,
+    };
+  } finally {
+    await Promise.all([...workers, ...killed, intake].map((app) => app.kill()));
+    await h.close();
+  }
+}
