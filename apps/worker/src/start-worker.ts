@@ -1,5 +1,5 @@
 import { request as octokitRequest } from '@octokit/request';
-import { runAgent } from '@runner/agent';
+import { MaxTurnsError, runAgent } from '@runner/agent';
 import { githubAppCredentials, type RunnerConfig } from '@runner/config';
 import {
   createInstallationOctokit,
@@ -123,6 +123,8 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
         deadlineAtMs: job.deadlineAtMs,
         ...(job.signal ? { signal: job.signal } : {}),
       });
+      // A model that keeps calling tools is a job that did not get done: fail it with the reason.
+      if (result.reason === 'max_turns') throw new MaxTurnsError(result.turns, result.toolCalls.length);
       return { reason: result.reason, turns: result.turns, toolCalls: result.toolCalls, usage: result.usage };
     },
   });

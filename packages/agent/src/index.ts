@@ -1,4 +1,5 @@
 export type { AgentTool, AgentToolDefinition } from './agent-tool.ts';
+export { MaxTurnsError } from './max-turns-error.ts';
 export {
   type AgentRunResult,
   type AgentToolCall,

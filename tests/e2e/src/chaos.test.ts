@@ -1,5 +1,6 @@
 import { type RedisHandle, startRedis } from '@runner/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPoisonJobs } from './chaos/poison-jobs.ts';
 import { runWorkerCrashes } from './chaos/worker-crashes.ts';
 
 // The short form of `npm run chaos`: the same scenarios, fewer deliveries.
@@ -29,5 +30,22 @@ describe('fault suite (short form)', () => {
       lost: 0,
       duplicateComments: 0,
     });
+  }, 120_000);
+
+  it('fails poison jobs with a clear reason after bounded work, and runs the good ones around them', async () => {
+    const figures = await runPoisonJobs({ redis, goodJobs: 10 });
+    expect(figures.goodCompleted).toBe(figures.goodJobs);
+    expect(figures.poison['invalid data']).toMatchObject({
+      state: 'failed',
+      reason: expect.stringMatching(/^Invalid job data: /),
+    });
+    expect(figures.poison['looping model']).toMatchObject({
+      state: 'failed',
+      reason: expect.stringMatching(/no final answer within 4 turns/),
+    });
+    // Bounded: AGENT_MAX_TURNS calls, and no requeue to do it again.
+    expect(figures.loopingLlmCalls).toBe(4);
+    // Garbage from the model goes back to it as tool errors; the run still ends with its answer.
+    expect(figures.poison['garbage tool calls']).toMatchObject({ state: 'completed' });
   }, 120_000);
 });

@@ -1,6 +1,7 @@
 // `npm run chaos`: the fault suite at full size, printing its figures. The short form of each scenario
 // runs in `npm test` (src/chaos.test.ts).
 import { startRedis } from '@runner/testkit';
+import { runPoisonJobs } from './poison-jobs.ts';
 import { runWorkerCrashes, type WorkerCrashesFigures } from './worker-crashes.ts';
 
 const size = { deliveries: 1_000, deliveriesPerSec: 20, workers: 3, killEveryMs: 2_000 } as const;
@@ -38,7 +39,25 @@ try {
   process.stdout.write(
     `\n${passed ? 'passed' : 'FAILED'}: every acknowledged delivery completed, none lost, no comment twice\n`,
   );
-  process.exitCode = passed ? 0 : 1;
+
+  process.stdout.write(
+    '\n## 7. Poison jobs among 100 good ones\n\n| job | ended | reason |\n| --- | --- | --- |\n',
+  );
+  const poison = await runPoisonJobs({ redis, goodJobs: 100 });
+  for (const [name, end] of Object.entries(poison.poison)) {
+    process.stdout.write(`| ${name} | ${end.state} | ${end.reason} |\n`);
+  }
+  process.stdout.write(
+    `| good jobs | ${poison.goodCompleted} of ${poison.goodJobs} completed | |\n\nThe looping model made ${poison.loopingLlmCalls} LLM calls (AGENT_MAX_TURNS 4).\n`,
+  );
+  const poisonPassed =
+    poison.goodCompleted === poison.goodJobs &&
+    poison.poison['invalid data'].state === 'failed' &&
+    poison.poison['looping model'].state === 'failed';
+  process.stdout.write(
+    `\n${poisonPassed ? 'passed' : 'FAILED'}: poison jobs end with a reason, good ones complete\n`,
+  );
+  process.exitCode = passed && poisonPassed ? 0 : 1;
 } finally {
   await redis.stop();
 }
