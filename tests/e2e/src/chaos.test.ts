@@ -33,7 +33,7 @@ describe('fault suite (short form)', () => {
   }, 120_000);
 
   it('fails poison jobs with a clear reason after bounded work, and runs the good ones around them', async () => {
-    const figures = await runPoisonJobs({ redis, goodJobs: 10 });
+    const figures = await runPoisonJobs({ redis, goodJobs: 10, settleTimeoutMs: 30_000 });
     expect(figures.goodCompleted).toBe(figures.goodJobs);
     expect(figures.poison['invalid data']).toMatchObject({
       state: 'failed',

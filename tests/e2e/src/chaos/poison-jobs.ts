@@ -49,10 +49,14 @@ export interface PoisonJobsFigures {
   loopingLlmCalls: number;
 }
 
-export async function runPoisonJobs(options: {
+export interface PoisonJobsOptions {
   redis: RedisHandle;
   goodJobs: number;
-}): Promise<PoisonJobsFigures> {
+  /** Bound on each job's end. In ms. */
+  settleTimeoutMs: number;
+}
+
+export async function runPoisonJobs(options: PoisonJobsOptions): Promise<PoisonJobsFigures> {
   const maxTurns = 4;
   const h = await startHarness({
     redisUrl: options.redis.url,
@@ -70,7 +74,13 @@ export async function runPoisonJobs(options: {
   });
   const worker = spawnApp('worker', h.env);
   try {
-    const job = (id: string, number: number) => ({ ...h.jobData(id), issueNumber: number });
+    // An installation each, so that no comment waits behind another's 1 s gap between writes.
+    let installationId = 100;
+    const job = (id: string, number: number) => ({
+      ...h.jobData(id),
+      issueNumber: number,
+      installationId: installationId++,
+    });
     const good = Array.from({ length: options.goodJobs }, (_, i) => `good-${i}`);
     const half = Math.floor(good.length / 2);
     // Poison in the middle of the good ones, so that good jobs run before, beside and after it.
@@ -95,7 +105,9 @@ export async function runPoisonJobs(options: {
     ]);
     const ids = [...good, 'poison-data', 'poison-loop', 'poison-garbage'];
     const outcomes = new Map(
-      await Promise.all(ids.map(async (id) => [id, await h.waitForJob(id, 30_000)] as const)),
+      await Promise.all(
+        ids.map(async (id) => [id, await h.waitForJob(id, options.settleTimeoutMs)] as const),
+      ),
     );
     const end = async (id: string) => {
       const outcome = outcomes.get(id);

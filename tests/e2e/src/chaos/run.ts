@@ -43,7 +43,7 @@ try {
   process.stdout.write(
     '\n## 7. Poison jobs among 100 good ones\n\n| job | ended | reason |\n| --- | --- | --- |\n',
   );
-  const poison = await runPoisonJobs({ redis, goodJobs: 100 });
+  const poison = await runPoisonJobs({ redis, goodJobs: 100, settleTimeoutMs: 120_000 });
   for (const [name, end] of Object.entries(poison.poison)) {
     process.stdout.write(`| ${name} | ${end.state} | ${end.reason} |\n`);
   }
