@@ -96,6 +96,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   await events.waitUntilReady();
   const redis = new Redis(options.redisUrl);
   // A test may take Redis down on purpose; these clients reconnect by themselves meanwhile.
+  // A test may wait on hundreds of jobs at once (the fault suite), and each wait listens on the queue.
+  queue.setMaxListeners(0);
   const ignore = () => {};
   queue.on('error', ignore);
   events.on('error', ignore);

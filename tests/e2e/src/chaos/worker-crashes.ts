@@ -103,8 +103,6 @@ export async function runWorkerCrashes(options: WorkerCrashesOptions): Promise<W
     await Promise.all(sends);
     clearInterval(killer);
 
-    // One wait per job, each listening on the queue for its end.
-    h.queue.setMaxListeners(ids.length + 10);
     const outcomes = await Promise.all(ids.map((id) => h.waitForJob(id, options.settleTimeoutMs)));
     const recoveryMs = performance.now() - lastKillAtMs;
     const states = await Promise.all(outcomes.map(({ job }) => job.getState()));
