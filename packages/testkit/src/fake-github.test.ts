@@ -178,6 +178,23 @@ describe('startFakeGitHub faults', () => {
     expect(github.pendingFaults(commentsRoute)).toBe(0);
   });
 
+  it('asks randomFault for requests with no scripted fault left, after the scripted ones', async () => {
+    const asked: string[] = [];
+    const { github, request } = await setup({
+      faults: { [commentsRoute]: [reply.status(502)] },
+      randomFault: (route) => {
+        asked.push(route);
+        return asked.length === 1 ? reply.status(503) : undefined;
+      },
+    });
+    const route = 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments';
+    expect((await failure(request(route, { ...ref, body: 'scripted' }))).status).toBe(502);
+    expect((await failure(request(route, { ...ref, body: 'random' }))).status).toBe(503);
+    expect((await request(route, { ...ref, body: 'handled' })).status).toBe(201);
+    expect(asked).toEqual([commentsRoute, commentsRoute]);
+    expect(github.comments('octo-org', 'octo-repo', 1).map((c) => c.body)).toContain('handled');
+  });
+
   it('an afterHandling fault stores the comment yet answers 502', async () => {
     const { github, request } = await setup();
     github.injectFaults(commentsRoute, [{ afterHandling: reply.status(502) }]);

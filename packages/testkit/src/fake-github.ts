@@ -46,6 +46,11 @@ export interface FakeGitHubOptions extends FakeUpstreamOptions {
   readonly appSlug?: string;
   /** Faults per route key (see {@link fakeGitHubRoutes}), consumed one per request, in order. */
   readonly faults?: Readonly<Record<string, readonly FaultStep[]>>;
+  /**
+   * Asked for each request that has no scripted fault left: a fault to inject, or undefined to handle
+   * it normally. For faults at random (the fault suite's upstream chaos), from a seeded source.
+   */
+  readonly randomFault?: (route: FakeGitHubRoute) => FaultStep | undefined;
   /** Clock for comment timestamps and token expiry. Default: the system clock. */
   readonly now?: () => Date;
 }
@@ -145,7 +150,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const scriptFor =
     (route: FakeGitHubRoute, handler: FakeGitHubHandler): RouteScript =>
     (req) => {
-      const fault = faults.get(route)?.shift();
+      const fault = faults.get(route)?.shift() ?? options.randomFault?.(route);
       if (fault === undefined) return handler(req);
       if (!isAfterHandling(fault)) return fault;
       handler(req);

@@ -1,6 +1,7 @@
 import { type RedisHandle, startRedis } from '@runner/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPoisonJobs } from './chaos/poison-jobs.ts';
+import { runUpstreamChaos } from './chaos/upstream-chaos.ts';
 import { runWorkerCrashes } from './chaos/worker-crashes.ts';
 
 // The short form of `npm run chaos`: the same scenarios, fewer deliveries.
@@ -48,4 +49,17 @@ describe('fault suite (short form)', () => {
     // Garbage from the model goes back to it as tool errors; the run still ends with its answer.
     expect(figures.poison['garbage tool calls']).toMatchObject({ state: 'completed' });
   }, 120_000);
+
+  it('ends every job completed or dead-lettered with its reason when 20 % of upstream calls fail', async () => {
+    const figures = await runUpstreamChaos({
+      redis,
+      jobs: 20,
+      faultRate: 0.2,
+      workers: 2,
+      settleTimeoutMs: 90_000,
+    });
+    expect(figures.faultsInjected).toBeGreaterThan(10);
+    expect(figures).toMatchObject({ unfinished: 0, deadLetteredWithoutReason: 0, duplicateComments: 0 });
+    expect(figures.completed + figures.deadLettered).toBe(figures.jobs);
+  }, 150_000);
 });

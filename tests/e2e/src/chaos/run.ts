@@ -2,6 +2,7 @@
 // runs in `npm test` (src/chaos.test.ts).
 import { startRedis } from '@runner/testkit';
 import { runPoisonJobs } from './poison-jobs.ts';
+import { runUpstreamChaos } from './upstream-chaos.ts';
 import { runWorkerCrashes, type WorkerCrashesFigures } from './worker-crashes.ts';
 
 const size = { deliveries: 1_000, deliveriesPerSec: 20, workers: 3, killEveryMs: 2_000 } as const;
@@ -57,7 +58,30 @@ try {
   process.stdout.write(
     `\n${poisonPassed ? 'passed' : 'FAILED'}: poison jobs end with a reason, good ones complete\n`,
   );
-  process.exitCode = passed && poisonPassed ? 0 : 1;
+
+  process.stdout.write(
+    '\n## 4. Upstream chaos: 200 jobs, 3 workers, 20 % of GitHub and LLM calls fail (429, 5xx, reset, hang)\n\n',
+  );
+  const chaos = await runUpstreamChaos({
+    redis,
+    jobs: 200,
+    faultRate: 0.2,
+    workers: 3,
+    settleTimeoutMs: 240_000,
+  });
+  process.stdout.write(
+    [
+      '| faults injected | jobs | completed | dead-lettered (all with a reason) | unfinished | duplicate comments |',
+      '| --- | --- | --- | --- | --- | --- |',
+      `| ${chaos.faultsInjected} | ${chaos.jobs} | ${chaos.completed} | ${chaos.deadLettered} (${chaos.deadLettered - chaos.deadLetteredWithoutReason}) | ${chaos.unfinished} | ${chaos.duplicateComments} |`,
+    ].join('\n'),
+  );
+  const chaosPassed =
+    chaos.unfinished === 0 && chaos.deadLetteredWithoutReason === 0 && chaos.duplicateComments === 0;
+  process.stdout.write(
+    `\n\n${chaosPassed ? 'passed' : 'FAILED'}: every job ended with a reason, no comment twice\n`,
+  );
+  process.exitCode = passed && poisonPassed && chaosPassed ? 0 : 1;
 } finally {
   await redis.stop();
 }
