@@ -4,24 +4,26 @@ import { spawnApp } from './app-process.ts';
 import { deliver, issuesOpenedBody } from './deliveries.ts';
 import { startHarness, webhookSecret } from './harness.ts';
 
-describe('an intake and a worker started before their Redis', () => {
+describe('the apps started before their Redis', () => {
   it('wait for it, saying so with backoff (the intake answering 503), and work once it is up', async () => {
     const server = await startRedis({ forcePrivate: true, args: ['--appendonly', 'yes'] });
     const h = await startHarness({ redisUrl: server.url, noWorker: true });
     await server.shutdown();
-    const port = await findFreePort('127.0.0.1');
+    const [port, opsPort] = [await findFreePort('127.0.0.1'), await findFreePort('127.0.0.1')];
     const intakeUrl = `http://127.0.0.1:${port}`;
     const apps = [
       spawnApp('worker', { ...h.env, LOG_LEVEL: 'info' }),
       spawnApp('webhooks', { ...h.env, LOG_LEVEL: 'info', WEBHOOKS_PORT: String(port) }),
+      spawnApp('opsServer', { ...h.env, LOG_LEVEL: 'info', OPS_PORT: String(opsPort) }),
     ];
-    const [worker, intake] = apps as [(typeof apps)[0], (typeof apps)[0]];
+    const [worker, intake, ops] = apps as [(typeof apps)[0], (typeof apps)[0], (typeof apps)[0]];
     try {
       const first = await worker.logged('Redis at');
       expect(first.msg).toMatch(/does not answer \(ECONNREFUSED\); trying again in \d+\.\ds \(attempt 1\)$/);
       expect(first.level).toBe(40);
       await worker.logged(`Redis at 127.0.0.1:${server.port} does not answer (ECONNREFUSED); trying again`);
       await intake.logged('listening on');
+      await ops.logged(`Redis at 127.0.0.1:${server.port} does not answer (ECONNREFUSED); trying again`);
       await intake.logged(`Redis at 127.0.0.1:${server.port} does not answer (ECONNREFUSED); trying again`);
       expect((await fetch(`${intakeUrl}/healthz`)).status).toBe(200);
       expect((await fetch(`${intakeUrl}/readyz`)).status).toBe(503);
@@ -31,7 +33,11 @@ describe('an intake and a worker started before their Redis', () => {
       expect(apps.some((app) => app.exited())).toBe(false);
 
       await server.start();
-      await Promise.all([worker.logged('Worker ready'), intake.logged('Ready: taking deliveries')]);
+      await Promise.all([
+        worker.logged('Worker ready'),
+        intake.logged('Ready: taking deliveries'),
+        ops.logged('ops server listening'),
+      ]);
       expect((await fetch(`${intakeUrl}/readyz`)).status).toBe(200);
       // GitHub's redelivery of the refused delivery goes through.
       expect((await deliver(intakeUrl, body, webhookSecret, { deliveryId })).status).toBe(202);
