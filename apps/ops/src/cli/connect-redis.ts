@@ -97,17 +97,3 @@ export async function connectRedis(
   }
   return redis;
 }
-
-/** QUIT politely, or drop the socket when Redis is gone (QUIT would then fail, not wait). */
-export async function closeRedis(redis: Redis): Promise<void> {
-  if (redis.status === 'end') return;
-  if (redis.status !== 'ready') {
-    redis.disconnect();
-    return;
-  }
-  try {
-    await redis.quit();
-  } catch {
-    redis.disconnect();
-  }
-}

@@ -1,10 +1,10 @@
 import { ConfigError, loadConfig, type RunnerConfig } from '@runner/config';
-import { type AgentQueue, createAgentQueue, QueueInspector } from '@runner/queue';
+import { type AgentQueue, closeRedis, createAgentQueue, QueueInspector } from '@runner/queue';
 import type { Redis } from 'ioredis';
 import type { CliContext, CliWriter } from './cli-context.ts';
 import { CliError, exitCodes, isBug, oneLine, UsageError } from './cli-errors.ts';
 import { type Command, parseCommandLine } from './command-line.ts';
-import { closeRedis, connectRedis, redactRedisUrl } from './connect-redis.ts';
+import { connectRedis, redactRedisUrl } from './connect-redis.ts';
 import { createStyle } from './format.ts';
 import { runJob, runJobs } from './jobs-command.ts';
 import { runClean, runPause, runRemove, runRetry, runRetryFailed } from './manage-commands.ts';
