@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
-import { loadConfig } from '@runner/config';
 import { type AgentQueue, createAgentQueue } from '@runner/queue';
 import { type Random, seededRandom } from '@runner/retry';
 import { type RedisHandle, startRedis, uniquePrefix } from '@runner/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningIntake, startIntake } from './start-intake.ts';
-import { appSlug, captureLogger, deleteKeys, issuesPayload, secret } from './test-helpers.ts';
+import { captureLogger, deleteKeys, issuesPayload, secret, testConfig } from './test-helpers.ts';
 import { signBody } from './verify-signature.ts';
 
 /** How many requests one run throws at the intake, and the seed that makes them; a failure names both. */
@@ -155,18 +154,7 @@ describe('the intake under a fuzzer', () => {
   beforeAll(async () => {
     redis = await startRedis();
     prefix = uniquePrefix('fuzz');
-    const config = loadConfig(
-      {
-        REDIS_URL: redis.url,
-        GITHUB_WEBHOOK_SECRET: secret,
-        GITHUB_APP_SLUG: appSlug,
-        QUEUE_PREFIX: prefix,
-        WEBHOOKS_PORT: '0',
-        WEBHOOK_MAX_BODY_BYTES: '65536',
-        LOG_LEVEL: 'silent',
-      },
-      { needs: ['webhooks'] },
-    );
+    const config = testConfig(redis.url, prefix, { WEBHOOK_MAX_BODY_BYTES: '65536' });
     intake = await startIntake(config, captureLogger().logger, { host: '127.0.0.1' });
     queue = createAgentQueue({ connection: { url: redis.url }, prefix });
   });

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { loadConfig, type RunnerConfig } from '@runner/config';
+import { loadConfig } from '@runner/config';
 import {
   type AgentQueue,
   closeRedis,
@@ -13,28 +13,13 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningIntake, startIntake } from './start-intake.ts';
 import {
-  appSlug,
   captureLogger,
   deleteKeys,
   issuesPayload,
   postWebhook,
-  secret,
+  testConfig,
   within,
 } from './test-helpers.ts';
-
-function testConfig(redisUrl: string, prefix: string): RunnerConfig {
-  return loadConfig(
-    {
-      REDIS_URL: redisUrl,
-      GITHUB_WEBHOOK_SECRET: secret,
-      GITHUB_APP_SLUG: appSlug,
-      QUEUE_PREFIX: prefix,
-      WEBHOOKS_PORT: '0',
-      LOG_LEVEL: 'silent',
-    },
-    { needs: ['webhooks'] },
-  );
-}
 
 describe('startIntake wired to the real queue', () => {
   let redis: RedisHandle;

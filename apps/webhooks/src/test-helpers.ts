@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { type IncomingMessage, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadConfig, type RunnerConfig } from '@runner/config';
 import type { AgentJobData, EnqueueResult } from '@runner/queue';
 import { Redis } from 'ioredis';
 import { createIntakeLogger, type IntakeLogger } from './intake-logger.ts';
@@ -12,6 +13,22 @@ export const secret = 'test-webhook-secret-7f3a';
 export const appSlug = 'runner-app';
 
 type Json = Record<string, unknown>;
+
+/** The intake's config for a test: this Redis and key prefix, any port, no log output; `env` adds to it. */
+export function testConfig(redisUrl: string, prefix: string, env: Record<string, string> = {}): RunnerConfig {
+  return loadConfig(
+    {
+      REDIS_URL: redisUrl,
+      GITHUB_WEBHOOK_SECRET: secret,
+      GITHUB_APP_SLUG: appSlug,
+      QUEUE_PREFIX: prefix,
+      WEBHOOKS_PORT: '0',
+      LOG_LEVEL: 'silent',
+      ...env,
+    },
+    { needs: ['webhooks'] },
+  );
+}
 
 /** GitHub's `issues` `opened` payload, cut down to what the intake reads plus a few fields it ignores. */
 export function issuesPayload(overrides: Json = {}): Json {
