@@ -13,6 +13,7 @@ import {
 } from '@runner/testkit';
 import { spawnApp } from '../app-process.ts';
 import { issue, startHarness } from '../harness.ts';
+import { duplicateComments } from './duplicate-comments.ts';
 
 export interface UpstreamChaosOptions {
   redis: RedisHandle;
@@ -103,18 +104,13 @@ export async function runUpstreamChaos(options: UpstreamChaosOptions): Promise<U
     const outcomes = await Promise.all(ids.map((id) => h.waitForJob(id, options.settleTimeoutMs)));
     const states = await Promise.all(outcomes.map(({ job }) => job.getState()));
     const failed = outcomes.filter((_, i) => states[i] === 'failed');
-    const duplicateComments = numbers
-      .map((number) =>
-        h.github.comments(issue.owner, issue.repo, number).filter((c) => c.user.type === 'Bot'),
-      )
-      .reduce((sum, comments) => sum + Math.max(0, comments.length - 1), 0);
     return {
       jobs: ids.length,
       completed: states.filter((state) => state === 'completed').length,
       deadLettered: failed.length,
       deadLetteredWithoutReason: failed.filter(({ job }) => !job.failedReason).length,
       unfinished: states.filter((state) => state !== 'completed' && state !== 'failed').length,
-      duplicateComments,
+      duplicateComments: duplicateComments(h.github, numbers),
       faultsInjected,
     };
   } finally {

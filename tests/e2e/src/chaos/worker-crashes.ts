@@ -7,6 +7,7 @@ import { findFreePort, type RedisHandle } from '@runner/testkit';
 import { type AppProcess, spawnApp } from '../app-process.ts';
 import { deliver, issuesOpenedBody } from '../deliveries.ts';
 import { issue, startHarness, webhookSecret } from '../harness.ts';
+import { duplicateComments } from './duplicate-comments.ts';
 
 export interface WorkerCrashesOptions {
   redis: RedisHandle;
@@ -108,18 +109,13 @@ export async function runWorkerCrashes(options: WorkerCrashesOptions): Promise<W
     const states = await Promise.all(outcomes.map(({ job }) => job.getState()));
     const completed = states.filter((state) => state === 'completed').length;
     const deadLettered = states.filter((state) => state === 'failed').length;
-    const duplicateComments = numbers
-      .map((number) =>
-        h.github.comments(issue.owner, issue.repo, number).filter((c) => c.user.type === 'Bot'),
-      )
-      .reduce((sum, comments) => sum + Math.max(0, comments.length - 1), 0);
     return {
       acknowledged: ids.length,
       refused,
       completed,
       deadLettered,
       lost: ids.length - completed - deadLettered,
-      duplicateComments,
+      duplicateComments: duplicateComments(h.github, numbers),
       kills,
       recoveryMs,
     };
