@@ -12,14 +12,7 @@ import { findFreePort, type RedisHandle, startRedis, uniquePrefix } from '@runne
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningIntake, startIntake } from './start-intake.ts';
-import {
-  captureLogger,
-  deleteKeys,
-  issuesPayload,
-  postWebhook,
-  testConfig,
-  within,
-} from './test-helpers.ts';
+import { captureLogger, deleteKeys, issuesPayload, postWebhook, testConfig, within } from './test-helpers.ts';
 
 describe('startIntake wired to the real queue', () => {
   let redis: RedisHandle;
