@@ -27,7 +27,7 @@ const stopWaiting = () => waiting.abort();
 process.once('SIGTERM', stopWaiting).once('SIGINT', stopWaiting);
 let running: Awaited<ReturnType<typeof startWorker>>;
 try {
-  await waitForRedis(config.redisUrl, logger, { signal: waiting.signal });
+  await waitForRedis(config, logger, { signal: waiting.signal });
   running = await startWorker({ ...config, worker: { ...config.worker, id: workerId } }, { logger });
 } catch (error) {
   if (waiting.signal.aborted) process.exit(0);

@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRedisClient, type RedisClient, type RedisTarget, redisHost } from '@runner/queue';
+import type { RedisOptions } from 'ioredis';
 import { CliError } from './cli-errors.ts';
 
 /**
@@ -29,8 +30,13 @@ export const defaultConnectRedisOptions = {
 export class RedisUnreachableError extends CliError {
   override name = 'RedisUnreachableError';
 
-  constructor(url: string, reason: string, options?: ErrorOptions) {
-    super(`cannot reach Redis at ${redactRedisUrl(url)} (${reason}); is it running? Set REDIS_URL.`, options);
+  constructor(target: RedisTarget, reason: string, options?: ErrorOptions) {
+    const variable =
+      typeof target === 'string' || !target.redisClusterNodes ? 'REDIS_URL' : 'REDIS_CLUSTER_NODES';
+    super(
+      `cannot reach Redis at ${redactRedisTarget(target)} (${reason}); is it running? Set ${variable}.`,
+      options,
+    );
   }
 }
 
@@ -45,6 +51,12 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
+/** Where Redis is, for people: the URL without credentials, or the cluster's nodes. */
+export function redactRedisTarget(target: RedisTarget): string {
+  if (typeof target === 'string') return redactRedisUrl(target);
+  return target.redisClusterNodes ? redisHost(target) : redactRedisUrl(target.redisUrl);
+}
+
 /** Node's codes for a TLS certificate it would not accept (self-signed, unknown CA, wrong name, expired). */
 const certificateCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/;
 
@@ -54,6 +66,10 @@ const certificateCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/;
  * (DEPTH_ZERO_SELF_SIGNED_CERT) says little to most people.
  */
 export function connectionReason(error: unknown): string {
+  // A cluster that reached none of its nodes ("Failed to refresh slots cache") keeps the node's error.
+  if (typeof error === 'object' && error !== null && 'lastNodeError' in error && error.lastNodeError) {
+    return connectionReason(error.lastNodeError);
+  }
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
     if (certificateCodes.test(error.code) && error instanceof Error) {
       return `${error.message}, ${error.code}; for a private CA set NODE_EXTRA_CA_CERTS to its PEM file`;
@@ -64,15 +80,19 @@ export function connectionReason(error: unknown): string {
 }
 
 /**
- * A connected ioredis client with {@link cliRedisOptions}, or a clear failure within `timeoutMs`.
+ * A connected ioredis client with {@link cliRedisOptions} (a `Cluster` when the target lists cluster
+ * nodes), or a clear failure within `timeoutMs`.
  * @throws RedisUnreachableError when the connection fails or takes too long; the client is dropped.
  */
 export async function connectRedis(
-  url: string,
+  target: RedisTarget,
   options: { timeoutMs?: number; name?: string } = {},
-): Promise<Redis> {
+): Promise<RedisClient> {
   const timeoutMs = options.timeoutMs ?? defaultConnectRedisOptions.timeoutMs;
-  const redis = new Redis(url, { ...cliRedisOptions, connectionName: options.name ?? 'runner-ops' });
+  const redis = createRedisClient(target, {
+    ...cliRedisOptions,
+    connectionName: options.name ?? 'runner-ops',
+  });
   // Without a listener ioredis prints every failed reconnect attempt; the reason is kept for the report.
   let lastError: unknown;
   redis.on('error', (error: unknown) => {
@@ -91,7 +111,7 @@ export async function connectRedis(
     redis.disconnect();
     // ioredis rejects with "Connection is closed."; the 'error' event had the reason (ECONNREFUSED, ...).
     const why = lastError ?? error;
-    throw new RedisUnreachableError(url, connectionReason(why), { cause: why });
+    throw new RedisUnreachableError(target, connectionReason(why), { cause: why });
   } finally {
     clearTimeout(timer);
   }

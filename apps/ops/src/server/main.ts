@@ -41,7 +41,7 @@ const stopWaiting = () => waiting.abort();
 process.once('SIGTERM', stopWaiting).once('SIGINT', stopWaiting);
 let ops: RunningOpsServer;
 try {
-  await waitForRedis(config.redisUrl, logger, { signal: waiting.signal });
+  await waitForRedis(config, logger, { signal: waiting.signal });
   ops = await startOpsServer(config, logger);
 } catch (error) {
   if (waiting.signal.aborted) process.exit(0);

@@ -8,8 +8,8 @@ import {
   createAgentQueue,
   FleetStats,
   QueueInspector,
+  type RedisClient,
 } from '@runner/queue';
-import type { Redis } from 'ioredis';
 import { closeServer } from './close-server.ts';
 import { createOpsHandler } from './create-ops-handler.ts';
 import { createDashboard } from './dashboard.ts';
@@ -58,14 +58,14 @@ export async function startOpsServer(
   assertOpsAccess(host, token);
   const prefix = config.queue.prefix;
 
-  const redis = await connectRedis(config.redisUrl, logger, 'ops');
+  const redis = await connectRedis(config, logger, 'ops');
   // The queue gets its own client, with the same fail-fast options, handed to BullMQ as an instance we
   // own: with Redis down, BullMQ's close() of a connection it created rejects and its disconnect() may
   // never resolve, while a client of ours can always be dropped.
-  let queueRedis: Redis;
+  let queueRedis: RedisClient;
   try {
     await assertNoEviction(redis);
-    queueRedis = await connectRedis(config.redisUrl, logger, 'ops-queue');
+    queueRedis = await connectRedis(config, logger, 'ops-queue');
   } catch (error) {
     await closeRedis(redis);
     throw error;
