@@ -42,6 +42,7 @@ export {
   type RetryOutcome,
 } from './queue-inspector.ts';
 export {
+  connectionFailures,
   createRedisClient,
   nodeCredentials,
   type RedisClient,

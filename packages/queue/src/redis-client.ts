@@ -71,6 +71,24 @@ export function redisMasters(client: RedisClient): Redis[] {
   return client instanceof Cluster ? client.nodes('master') : [client];
 }
 
+/**
+ * Keeps why a client could not connect: a server's reason (ECONNREFUSED, ...) comes as 'error'; a
+ * cluster's own 'error' only says "Failed to refresh slots cache", its node's reason comes as
+ * 'node error'. Listening also keeps ioredis from printing every failed reconnect attempt.
+ * @returns the most telling failure so far, or undefined.
+ */
+export function connectionFailures(client: RedisClient): () => unknown {
+  let last: unknown;
+  let fromNode: unknown;
+  client.on('error', (error: unknown) => {
+    last = error;
+  });
+  client.on('node error', (error: unknown) => {
+    fromNode = error;
+  });
+  return () => fromNode ?? last;
+}
+
 function splitTarget(target: RedisTarget): { url: string; nodes: readonly RedisClusterNode[] | undefined } {
   if (typeof target === 'string') return { url: target, nodes: undefined };
   const nodes = target.redisClusterNodes;

@@ -1,6 +1,7 @@
 import type { Logger } from '@runner/retry';
 import type { RedisOptions } from 'ioredis';
 import {
+  connectionFailures,
   createRedisClient,
   type RedisClient,
   type RedisTarget,
@@ -62,12 +63,9 @@ export async function connectRedis(
 ): Promise<RedisClient> {
   const redis = createRedisClient(target, { ...failFastRedisOptions, ...options, connectionName: name });
   const fields = { target: 'redis', client: name };
-  let lastError: unknown;
+  const failure = connectionFailures(redis);
   let connected = false;
   let down = false;
-  redis.on('error', (error: unknown) => {
-    lastError = error;
-  });
   redis.on('close', () => {
     if (!connected || down || closedByUs.has(redis)) return;
     down = true;
@@ -84,20 +82,9 @@ export async function connectRedis(
   } catch (error) {
     redis.disconnect();
     // ioredis rejects with "Connection is closed."; the 'error' event had the reason (ECONNREFUSED, ...).
-    throw new RedisUnreachableError(
-      redisHost(target),
-      nodeError(lastError) ?? error,
-      redisTargetVariable(target),
-    );
+    throw new RedisUnreachableError(redisHost(target), failure() ?? error, redisTargetVariable(target));
   }
   return redis;
-}
-
-/** A cluster that reaches none of its nodes says "Failed to refresh slots cache"; the node's error says why. */
-function nodeError(error: unknown): unknown {
-  if (typeof error === 'object' && error !== null && 'lastNodeError' in error && error.lastNodeError)
-    return error.lastNodeError;
-  return error;
 }
 
 /** QUIT, or just drop the socket when Redis is unreachable (QUIT would fail, not wait). */

@@ -62,14 +62,18 @@ describe('the runner on a three-master Redis Cluster', () => {
         env: { RATE_LIMIT_LLM_PER_SEC: '50' },
       });
       const client = createRedisClient(h.config);
-      const webhooksPort = await findFreePort('127.0.0.1');
+      const [webhooksPort, opsPort] = [await findFreePort('127.0.0.1'), await findFreePort('127.0.0.1')];
       const apps: AppProcess[] = [
         spawnApp('worker', { ...h.env, LOG_LEVEL: 'warn' }),
         spawnApp('webhooks', { ...h.env, LOG_LEVEL: 'info', WEBHOOKS_PORT: String(webhooksPort) }),
+        spawnApp('opsServer', { ...h.env, LOG_LEVEL: 'info', OPS_PORT: String(opsPort) }),
       ];
-      const [worker, intake] = apps as [AppProcess, AppProcess];
+      const [worker, intake, opsServer] = apps as [AppProcess, AppProcess, AppProcess];
       try {
-        await intake.logged('Ready: taking deliveries');
+        await Promise.all([
+          intake.logged('Ready: taking deliveries'),
+          opsServer.logged('ops server listening'),
+        ]);
         const deliveryId = randomUUID();
         const body = issuesOpenedBody();
         const intakeUrl = `http://127.0.0.1:${webhooksPort}`;
@@ -125,6 +129,12 @@ describe('the runner on a three-master Redis Cluster', () => {
           retryCount: 1,
         });
         expect(await ops(opsEnv, 'status')).toMatchObject({ counts: { completed: 1 } });
+        const opsUrl = `http://127.0.0.1:${opsPort}`;
+        expect((await fetch(`${opsUrl}/readyz`)).status).toBe(200);
+        const metrics = await (await fetch(`${opsUrl}/metrics`)).text();
+        expect(metrics).toContain('runner_jobs_total{outcome="completed"} 1');
+        expect(metrics).toContain('runner_jobs_total{outcome="requeued"} 1');
+        expect(metrics).toContain('runner_queue_jobs{state="completed"} 1');
         for (const app of apps)
           expect(app.output()).not.toMatch(/CROSSSLOT|MOVED|Redis unavailable for the fleet/);
       } finally {

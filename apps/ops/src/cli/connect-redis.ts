@@ -1,4 +1,10 @@
-import { createRedisClient, type RedisClient, type RedisTarget, redisHost } from '@runner/queue';
+import {
+  connectionFailures,
+  createRedisClient,
+  type RedisClient,
+  type RedisTarget,
+  redisHost,
+} from '@runner/queue';
 import type { RedisOptions } from 'ioredis';
 import { CliError } from './cli-errors.ts';
 
@@ -66,10 +72,6 @@ const certificateCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/;
  * (DEPTH_ZERO_SELF_SIGNED_CERT) says little to most people.
  */
 export function connectionReason(error: unknown): string {
-  // A cluster that reached none of its nodes ("Failed to refresh slots cache") keeps the node's error.
-  if (typeof error === 'object' && error !== null && 'lastNodeError' in error && error.lastNodeError) {
-    return connectionReason(error.lastNodeError);
-  }
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
     if (certificateCodes.test(error.code) && error instanceof Error) {
       return `${error.message}, ${error.code}; for a private CA set NODE_EXTRA_CA_CERTS to its PEM file`;
@@ -94,10 +96,7 @@ export async function connectRedis(
     connectionName: options.name ?? 'runner-ops',
   });
   // Without a listener ioredis prints every failed reconnect attempt; the reason is kept for the report.
-  let lastError: unknown;
-  redis.on('error', (error: unknown) => {
-    lastError = error;
-  });
+  const failure = connectionFailures(redis);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -110,7 +109,7 @@ export async function connectRedis(
   } catch (error) {
     redis.disconnect();
     // ioredis rejects with "Connection is closed."; the 'error' event had the reason (ECONNREFUSED, ...).
-    const why = lastError ?? error;
+    const why = failure() ?? error;
     throw new RedisUnreachableError(target, connectionReason(why), { cause: why });
   } finally {
     clearTimeout(timer);
