@@ -32,6 +32,8 @@ export interface StartRedisClusterOptions {
   readonly cli?: string;
   /** Bound on starting the nodes, creating the cluster and waiting for `cluster_state:ok`, in ms. */
   readonly startTimeoutMs?: number;
+  /** Every node requires it (`requirepass`, and `masterauth` for the nodes among themselves). Default: none. */
+  readonly password?: string;
 }
 
 export const defaultRedisClusterOptions = {
@@ -105,6 +107,11 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     // biome-ignore format: the command as one would type it
     await redisCli(cli, ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], deadlineMs);
     await Promise.all(live.map((node) => waitForClusterOk(node, host, deadlineMs)));
+    // Set once the cluster is up, so that the start-up probes and redis-cli need none.
+    const { password } = options;
+    if (password !== undefined) {
+      await Promise.all(live.map(({ port }) => requirePassword(host, port, password, deadlineMs)));
+    }
     return {
       nodes: live.map(({ port }) => ({ host, port })),
       nodeList: addresses.join(','),
@@ -186,7 +193,10 @@ async function waitForClusterOk(node: LiveNode, host: string, deadlineMs: number
   for (let backoffMs = 5; ; backoffMs = Math.min(backoffMs * 2, 100)) {
     const remainingMs = deadlineMs - performance.now();
     if (remainingMs <= 0) break;
-    state = await clusterState(host, node.port, Math.min(500, remainingMs));
+    state = await converse(host, node.port, 'CLUSTER INFO\r\n', Math.min(500, remainingMs), (received) => {
+      const found = /cluster_state:(\w+)/.exec(received)?.[1];
+      return found ?? (received.startsWith('-') ? received.split('\r\n', 1)[0] : undefined);
+    });
     if (state === 'ok') return;
     if (await waitForExit(node.process.child, Math.min(backoffMs, remainingMs))) {
       throw new RedisServerStartError(`Redis Cluster node ${host}:${node.port} exited while joining`, '');
@@ -198,23 +208,53 @@ async function waitForClusterOk(node: LiveNode, host: string, deadlineMs: number
   );
 }
 
-/** `ok`, `fail`, or why it could not be read. Never rejects. */
-function clusterState(host: string, port: number, timeoutMs: number): Promise<string> {
+/** Makes the node require `password` of clients, and give it to the other nodes (`masterauth`). */
+async function requirePassword(
+  host: string,
+  port: number,
+  password: string,
+  deadlineMs: number,
+): Promise<void> {
+  const quoted = JSON.stringify(password);
+  const commands = `CONFIG SET masterauth ${quoted}\r\nCONFIG SET requirepass ${quoted}\r\n`;
+  const timeoutMs = Math.max(1, deadlineMs - performance.now());
+  const answer = await converse(host, port, commands, timeoutMs, (received) => {
+    if (received === '+OK\r\n+OK\r\n') return 'ok';
+    return received.includes('-') && received.endsWith('\r\n') ? received.trim() : undefined;
+  });
+  if (answer !== 'ok') {
+    throw new RedisServerStartError(
+      `Could not set a password on Redis Cluster node ${host}:${port}: ${answer}`,
+      '',
+    );
+  }
+}
+
+/**
+ * Sends `commands` (Redis's inline form) and resolves with what `read` makes of the replies received so
+ * far, as soon as it makes something of them; or with why not (an error, a timeout). Never rejects.
+ */
+function converse(
+  host: string,
+  port: number,
+  commands: string,
+  timeoutMs: number,
+  read: (received: string) => string | undefined,
+): Promise<string> {
   return new Promise((resolve) => {
     const socket = new Socket();
     let received = '';
-    const finish = (state: string): void => {
+    const finish = (result: string): void => {
       socket.destroy();
-      resolve(state);
+      resolve(result);
     };
-    socket.setTimeout(timeoutMs, () => finish(`no answer within ${timeoutMs} ms`));
+    socket.setTimeout(timeoutMs, () => finish(`no answer within ${Math.round(timeoutMs)} ms`));
     socket.once('error', (error) => finish(error.message));
     socket.on('data', (chunk: Buffer) => {
       received += chunk.toString('latin1');
-      const state = /cluster_state:(\w+)/.exec(received)?.[1];
-      if (state !== undefined) finish(state);
-      else if (received.startsWith('-')) finish(received.split('\r\n', 1)[0] ?? received);
+      const result = read(received);
+      if (result !== undefined) finish(result);
     });
-    socket.connect(port, host, () => socket.write('CLUSTER INFO\r\n'));
+    socket.connect(port, host, () => socket.write(commands));
   });
 }

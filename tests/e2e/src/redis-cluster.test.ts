@@ -2,7 +2,14 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { closeRedis, createRedisClient, redisMasters } from '@runner/queue';
+import {
+  closeRedis,
+  connectRedis,
+  createRedisClient,
+  RedisUnreachableError,
+  redisMasters,
+} from '@runner/queue';
+import { silentLogger } from '@runner/retry';
 import {
   fakeGitHubRoutes,
   findFreePort,
@@ -19,6 +26,8 @@ import { startHarness, webhookSecret } from './harness.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const prefix = '{runner}';
+// Every node requires it: the apps must take it from REDIS_URL to every node, and never log it.
+const password = 'cluster-e2e-password';
 
 // Skipped only where redis-cli (which creates the cluster) is missing, and never silently.
 const unavailable = await redisClusterUnavailable();
@@ -26,7 +35,7 @@ if (unavailable !== undefined) console.warn(`Skipping the Redis Cluster end-to-e
 
 let cluster: RedisClusterHandle | undefined;
 beforeAll(async () => {
-  if (unavailable === undefined) cluster = await startRedisCluster();
+  if (unavailable === undefined) cluster = await startRedisCluster({ password });
 }, 30_000);
 afterAll(async () => {
   await cluster?.stop();
@@ -47,9 +56,17 @@ describe('the runner on a three-master Redis Cluster', () => {
     'takes a delivery through a retry of every kind to one comment, every key in the slot of {runner}',
     async () => {
       if (cluster === undefined) throw new Error('no cluster');
+      // Without the password no client gets in: the apps below get it to every node from REDIS_URL.
+      const withoutPassword = {
+        redisUrl: 'redis://unused.invalid:6379',
+        redisClusterNodes: [...cluster.nodes],
+      };
+      await expect(connectRedis(withoutPassword, silentLogger, 'no-password')).rejects.toBeInstanceOf(
+        RedisUnreachableError,
+      );
       const h = await startHarness({
-        // Any node's URL: in cluster mode only its credentials count.
-        redisUrl: `redis://${cluster.nodes[0]?.host}:${cluster.nodes[0]?.port}`,
+        // In cluster mode only the URL's credentials count: its host is none of the nodes.
+        redisUrl: `redis://:${password}@unused.invalid:6379`,
         redisClusterNodes: cluster.nodeList,
         prefix,
         noWorker: true,
@@ -135,8 +152,10 @@ describe('the runner on a three-master Redis Cluster', () => {
         expect(metrics).toContain('runner_jobs_total{outcome="completed"} 1');
         expect(metrics).toContain('runner_jobs_total{outcome="requeued"} 1');
         expect(metrics).toContain('runner_queue_jobs{state="completed"} 1');
-        for (const app of apps)
-          expect(app.output()).not.toMatch(/CROSSSLOT|MOVED|Redis unavailable for the fleet/);
+        for (const app of apps) {
+          expect(app.output()).not.toMatch(/CROSSSLOT|MOVED|NOAUTH|Redis unavailable for the fleet/);
+          expect(app.output()).not.toContain(password);
+        }
       } finally {
         await Promise.all(apps.map((app) => app.kill()));
         await closeRedis(client);
