@@ -13,7 +13,6 @@ export {
   createGitHubFleetGuard,
   type InstallationFleet,
   installationTarget,
-  isGitHubOutage,
 } from './installation-fleet.ts';
 export {
   createInstallationOctokit,
