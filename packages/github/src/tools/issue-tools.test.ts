@@ -147,6 +147,37 @@ describe('issue tools', () => {
     expect(github.requestsTo(addLabels)).toHaveLength(1);
   });
 
+  it('does not wait for Redis to store the record, and the record lands', async () => {
+    const prefix = uniquePrefix('tools');
+    const store = new RedisToolResultStore(redis, { prefix });
+    const { tool } = await setup({ results: store }, { jobId: 'job-unawaited' });
+    const admin = new Redis(redisServer.url);
+    // Redis holds every write (the record's SET) until unpaused, 8 s at most; reads go on.
+    await admin.client('PAUSE', 8_000, 'WRITE');
+    try {
+      const result = await tool('comment_on_issue').run(JSON.stringify({ body: 'Done.' }), 0);
+      expect(await admin.exists(`${prefix}:tool-result:job-unawaited:0:comment_on_issue`)).toBe(0);
+      await admin.client('UNPAUSE');
+      await expect.poll(() => store.get('job-unawaited:0:comment_on_issue')).toBe(result);
+    } finally {
+      await admin.client('UNPAUSE');
+      admin.disconnect();
+    }
+  });
+
+  it('logs a record Redis refused, and still returns what the call did', async () => {
+    const offline = new Redis(redisServer.url, { lazyConnect: true, enableOfflineQueue: false });
+    const results = new RedisToolResultStore(offline, { prefix: uniquePrefix('tools') });
+    const { tool, comments, lines } = await setup({ results });
+    const result = JSON.parse(await tool('comment_on_issue').run(JSON.stringify({ body: 'Done.' }), 0)) as {
+      commentId: string;
+    };
+    expect(result.commentId).toBe(String(comments()[0]!.id));
+    await expect
+      .poll(() => lines.find((l) => l.level === 'warn')?.message)
+      .toBe('Could not record the result of comment_on_issue; a rerun of the job will look for it on GitHub');
+  });
+
   it('posts one comment when an earlier run posted it and died before recording it', async () => {
     const { github, tool, comments, context } = await setup({}, { jobId: 'job-crashed' });
     await tool('comment_on_issue').run(JSON.stringify({ body: 'Looking into it.' }), 2);
