@@ -80,7 +80,21 @@ async function setup(
     const final = await queue.getJob(id);
     return { ...outcome, job: final!, record: await tracker.read(id) };
   };
-  return { run, queue, events, tracker, prefix };
+  return { run, queue, events, tracker, prefix, worker };
+}
+
+/** Counts the socket writes of an ioredis client from now on (each write is one syscall). */
+function countWrites(client: unknown): { count: number } {
+  const counter = { count: 0 };
+  const stream = (client as { stream: Record<'_write' | '_writev', (...args: unknown[]) => unknown> }).stream;
+  for (const method of ['_write', '_writev'] as const) {
+    const original = stream[method].bind(stream);
+    stream[method] = (...args: unknown[]) => {
+      counter.count += 1;
+      return original(...args);
+    };
+  }
+  return counter;
 }
 
 /** A 429 whose `Retry-After` is longer than the lower layers wait: the job is delayed until then. */
@@ -102,6 +116,24 @@ describe('createAgentWorker: the job level', () => {
     expect(value).toBe('done');
     expect(record.timeline.map((e) => e.kind)).toEqual(['job_started', 'job_completed']);
     expect(record.retryCount).toBe(0);
+  });
+
+  it('sends a completed run’s tracking in the same socket write as BullMQ’s completion', async () => {
+    let writesAtEnd = -1;
+    let writes = { count: 0 };
+    const { run, worker, tracker } = await setup(async (data) => {
+      if (data.deliveryId === 'job-one-write') writes = countWrites(await worker.client);
+      return 'done';
+    });
+    worker.on('completed', (job) => {
+      if (job.id === 'job-one-write') writesAtEnd = writes.count;
+    });
+    // A first job loads the scripts (a script's first call may go out twice: EVALSHA, then EVAL).
+    await run('job-warm-up');
+    const { record } = await run('job-one-write');
+    expect(writesAtEnd).toBe(1);
+    expect(record.timeline.map((e) => e.kind)).toEqual(['job_started', 'job_completed']);
+    expect(await redis.pttl(tracker.timelineKey('job-one-write'))).toBeGreaterThan(0);
   });
 
   it('keeps a full timeline to its cap when a completed run adds to it, and counts the completion', async () => {
