@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startRedis } from '@runner/testkit';
-import { benchmarks } from './benchmarks.ts';
+import { benchmarks, extraBenchmarks } from './benchmarks.ts';
 import type { BenchContext, BenchmarkResult, ResultRow } from './lib/benchmark.ts';
 import { formatNumber, formatRatio, formatSummary } from './lib/format.ts';
 import { describeMachine, formatMachine } from './lib/machine.ts';
@@ -22,7 +22,6 @@ const runOptions = {
 } as const;
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
-const resultsFile = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 
 let values: { quick: boolean; only?: string | undefined; seed?: string | undefined };
 try {
@@ -40,13 +39,20 @@ try {
   process.exit(2);
 }
 const quick = values.quick;
+// A run of one benchmark keeps its own file, so that it does not replace the full run the README quotes.
+const resultsFile = fileURLToPath(
+  new URL(`./results/${values.only === undefined ? 'latest' : values.only}.json`, import.meta.url),
+);
 const seed = values.seed === undefined ? runOptions.seed : Number(values.seed);
-const selected = values.only === undefined ? benchmarks : benchmarks.filter((b) => b.name === values.only);
+const selected =
+  values.only === undefined
+    ? benchmarks
+    : [...benchmarks, ...extraBenchmarks].filter((b) => b.name === values.only);
 if (selected.length === 0 || !Number.isInteger(seed)) {
   process.stderr.write(
     !Number.isInteger(seed)
       ? `--seed must be an integer, got ${values.seed}\n`
-      : `No benchmark named "${values.only}"; there are: ${benchmarks.map((b) => b.name).join(', ')}\n`,
+      : `No benchmark named "${values.only}"; there are: ${[...benchmarks, ...extraBenchmarks].map((b) => b.name).join(', ')}\n`,
   );
   process.exit(2);
 }

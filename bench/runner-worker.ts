@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunnerConfig } from '@runner/config';
-import { idempotencyKey, RedisToolResultStore } from '@runner/github';
+import { RedisToolResultStore, recordedSideEffect } from '@runner/github';
 import { type AgentJobData, createAgentWorker } from '@runner/queue';
 import type { Logger, Random } from '@runner/retry';
 import type { WorkerMetrics } from '@runner/worker';
@@ -36,8 +36,9 @@ export interface RunnerWorker {
  * A worker on the runner's job path, wired as `apps/worker`'s `startWorker` wires it (one plain Redis
  * client for retry tracking, fleet stats and tool results; per-process metrics on every outcome), with
  * the agent replaced by a simulated job that does what a job does minus the network: one upstream
- * request timed into the duration histogram, one mutating tool call recorded for reruns (look up, then
- * store, as `recordedSideEffect` does), one log line for the agent's turn.
+ * request timed into the duration histogram, one mutating tool call recorded for reruns by the tools'
+ * own `recordedSideEffect` (a rerun looks the record up first; every run stores it), one log line for
+ * the agent's turn.
  */
 export function startRunnerWorker(options: RunnerWorkerOptions): RunnerWorker {
   const { config, metrics, job } = options;
@@ -61,9 +62,17 @@ export function startRunnerWorker(options: RunnerWorkerOptions): RunnerWorker {
       if (job.ioMs > 0) await sleep(job.ioMs);
       if (job.cpuMs > 0) spin(job.cpuMs);
       endRequest(200);
-      const key = idempotencyKey(context.jobId, 0, 'comment_on_issue');
-      if ((await results.get(key)) === undefined)
-        await results.set(key, JSON.stringify({ ok: true, comment: { id: 1, url: 'https://github.com/' } }));
+      // The tools' own record keeping, around a comment that is not posted.
+      await recordedSideEffect(
+        {
+          jobId: context.jobId,
+          results,
+          ...(context.run > 1 ? { earlierRunsSinceMs: context.createdAtMs } : {}),
+        },
+        'comment_on_issue',
+        0,
+        async () => JSON.stringify({ commentId: '1', url: 'https://github.com/' }),
+      );
       context.logger.info(
         { layer: 'agent', turn: 1, toolCalls: ['comment_on_issue'] },
         'Agent turn 1/8: calls comment_on_issue',

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, withDotEnv } from '@runner/config';
 import { EvictionPolicyError, waitForRedis } from '@runner/queue';
 import { createLogger } from './logger.ts';
-import { startWorker } from './start-worker.ts';
+import { listeningPort, WorkerMetrics } from './metrics.ts';
+import { type RunningWorker, startWorker } from './start-worker.ts';
 
 // npm runs a workspace's scripts in its own folder; the .env file sits at the repository root.
 const dotEnvPath = fileURLToPath(new URL('../../../.env', import.meta.url));
@@ -21,14 +22,27 @@ try {
 const workerId = config.worker.id ?? `${hostname()}:${process.pid}`;
 const logger = createLogger(config.logLevel, undefined, { workerId });
 
+// Listening before Redis answers, so that an orchestrator sees the process alive (/healthz) but not
+// taking jobs (/readyz 503) while it waits.
+const metrics = new WorkerMetrics();
+let running: RunningWorker | undefined;
+const metricsServer =
+  config.metricsPort === undefined
+    ? undefined
+    : await metrics.serve(config.metricsPort, () => running?.isReady() ?? false);
+if (metricsServer)
+  logger.info({ port: listeningPort(metricsServer) }, `Metrics on :${listeningPort(metricsServer)}/metrics`);
+
 // A stop asked for while Redis is still away ends the wait, and the process, at once.
 const waiting = new AbortController();
 const stopWaiting = () => waiting.abort();
 process.once('SIGTERM', stopWaiting).once('SIGINT', stopWaiting);
-let running: Awaited<ReturnType<typeof startWorker>>;
 try {
   await waitForRedis(config, logger, { signal: waiting.signal });
-  running = await startWorker({ ...config, worker: { ...config.worker, id: workerId } }, { logger });
+  running = await startWorker(
+    { ...config, worker: { ...config.worker, id: workerId } },
+    { logger, metrics: { metrics, server: metricsServer } },
+  );
 } catch (error) {
   if (waiting.signal.aborted) process.exit(0);
   if (!(error instanceof EvictionPolicyError)) throw error;
@@ -36,6 +50,7 @@ try {
   process.exit(1);
 }
 process.off('SIGTERM', stopWaiting).off('SIGINT', stopWaiting);
+const started: RunningWorker = running;
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -43,7 +58,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'Stopping: no new jobs; waiting for active ones');
-    running.close().then(
+    started.close().then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'Error while stopping');

@@ -85,13 +85,21 @@ export class WorkerMetrics {
   }
 
   /**
-   * Serves GET /metrics, and GET /healthz (200 while the process runs: what a container's health check
-   * asks), on `port`; resolves with the server once it listens.
+   * Serves GET /metrics, GET /healthz (200 while the process runs: what a container's health check
+   * asks) and GET /readyz (200 while `isReady` says the worker is taking jobs, else 503) on `port`;
+   * resolves with the server once it listens.
    */
-  async serve(port: number, host = '0.0.0.0'): Promise<Server> {
+  async serve(port: number, isReady: () => boolean, host = '0.0.0.0'): Promise<Server> {
     const server = createServer((req, res) => {
       if (req.method === 'GET' && req.url === '/healthz') {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        return;
+      }
+      if (req.method === 'GET' && req.url === '/readyz') {
+        const ready = isReady();
+        res
+          .writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
+          .end(ready ? 'ready\n' : 'not ready\n');
         return;
       }
       if (req.method !== 'GET' || req.url !== '/metrics') {

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { request as octokitRequest } from '@octokit/request';
 import { MaxTurnsError, runAgent } from '@runner/agent';
 import { githubAppCredentials, type RunnerConfig } from '@runner/config';
@@ -23,6 +24,12 @@ import { createWorkerFleet } from './worker-fleet.ts';
 
 export interface StartWorkerOptions {
   logger: Logger;
+  /**
+   * This process's series, and the server already listening on METRICS_PORT, when the caller started it
+   * before Redis answered (`main.ts` does, so that `/readyz` says 503 while it waits). The worker closes
+   * the server when it closes. Default: new metrics, served here when METRICS_PORT is set.
+   */
+  metrics?: { metrics: WorkerMetrics; server: Server | undefined };
 }
 
 export interface RunningWorker {
@@ -30,6 +37,8 @@ export interface RunningWorker {
   metrics: WorkerMetrics;
   /** The port /metrics listens on, when METRICS_PORT is set (0 picks a free one). */
   metricsPort: number | undefined;
+  /** Taking jobs: started, not closing, and connected to Redis. What `/readyz` answers. */
+  isReady(): boolean;
   /** Stops taking jobs, lets active ones finish for up to `graceMs`, then closes. */
   close(graceMs?: number): Promise<void>;
 }
@@ -51,7 +60,7 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
     throw error;
   }
 
-  const metrics = new WorkerMetrics();
+  const metrics = options.metrics?.metrics ?? new WorkerMetrics();
   const stats = new FleetStats(redis, config.queue.prefix);
   const fleet = createWorkerFleet(config, { logger, metrics, stats });
   const tokens = new InstallationTokens({
@@ -143,9 +152,12 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
     `Worker ready: taking jobs from ${config.queue.prefix}:agent-jobs`,
   );
 
+  let closing = false;
+  const isReady = () => !closing && worker.isRunning() && redis.status === 'ready';
   const metricsServer =
-    config.metricsPort === undefined ? undefined : await metrics.serve(config.metricsPort);
-  if (metricsServer)
+    options.metrics?.server ??
+    (config.metricsPort === undefined ? undefined : await metrics.serve(config.metricsPort, isReady));
+  if (metricsServer && !options.metrics?.server)
     logger.info(
       { port: listeningPort(metricsServer) },
       `Metrics on :${listeningPort(metricsServer)}/metrics`,
@@ -154,7 +166,9 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
   return {
     metrics,
     metricsPort: metricsServer ? listeningPort(metricsServer) : undefined,
+    isReady,
     async close(graceMs = config.worker.shutdownGraceMs) {
+      closing = true;
       let timer: NodeJS.Timeout | undefined;
       const graceful = worker.close();
       const expired = new Promise<'expired'>((resolve) => {

@@ -1,10 +1,10 @@
 import type { RateLimitConfig, RunnerConfig } from '@runner/config';
 import { RedisCircuitStore, RedisCooldownStore, RedisRateLimiter, RedisRetryBudget } from '@runner/fleet';
 import {
+  classifyGitHubError,
   createGitHubFleetGuard,
   type InstallationFleet,
   installationTarget,
-  isGitHubOutage,
 } from '@runner/github';
 import { createRedisClient, type FleetStats } from '@runner/queue';
 import { CircuitBreaker, type CircuitBreakerOptions, FleetGuard, type Logger } from '@runner/retry';
@@ -61,13 +61,13 @@ export function createWorkerFleet(config: RunnerConfig, options: WorkerFleetOpti
   const github = createGitHubFleetGuard({ ...shared, ...limiter(rateLimits.github) });
 
   /** `target` labels the circuit in this worker's metrics; `name` keys it in Redis and in ops' views. */
-  const circuit = (name: string, target: string, isFailure?: CircuitBreakerOptions['isFailure']) =>
+  const circuit = (name: string, target: string, classify?: CircuitBreakerOptions['classify']) =>
     new CircuitBreaker({
       name,
       // One circuit for the whole fleet: one worker's failures open it for all, one probe at a time.
       store: new RedisCircuitStore(storeOptions),
       ...circuitSettings,
-      ...(isFailure && { isFailure }),
+      ...(classify && { classify }),
       onStateChange: ({ to }) => {
         metrics.circuitState(target, to);
         const retryAtMs = to === 'open' ? Date.now() + circuitSettings.cooldownMs : undefined;
@@ -89,7 +89,8 @@ export function createWorkerFleet(config: RunnerConfig, options: WorkerFleetOpti
       let fleet = installations.get(installationId);
       if (!fleet) {
         const target = installationTarget(installationId);
-        fleet = { guard: github, target, breaker: circuit(target, target, isGitHubOutage) };
+        // Read as GitHub means its answers, so that a spent quota (a 403) does not count as an outage.
+        fleet = { guard: github, target, breaker: circuit(target, target, classifyGitHubError) };
         installations.set(installationId, fleet);
       }
       return fleet;

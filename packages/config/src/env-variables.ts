@@ -260,7 +260,7 @@ export const envVariables: readonly EnvVariable[] = [
   },
   {
     name: 'METRICS_PORT',
-    description: "Port of a worker's own /metrics for Prometheus; unset for none",
+    description: "Port of a worker's own /metrics for Prometheus, with /healthz and /readyz; unset for none",
     secret: false,
   },
   {

@@ -13,7 +13,6 @@ export {
   createGitHubFleetGuard,
   type InstallationFleet,
   installationTarget,
-  isGitHubOutage,
 } from './installation-fleet.ts';
 export {
   createInstallationOctokit,
@@ -48,4 +47,5 @@ export { commentOnIssueTool, githubCommentMaxChars } from './tools/comment-on-is
 export { createIssueTools } from './tools/create-issue-tools.ts';
 export { getIssueLimits, getIssueTool } from './tools/get-issue.ts';
 export { commentMarker, idempotencyKey, withoutMarker } from './tools/idempotency.ts';
+export { type RecordedSideEffectContext, recordedSideEffect } from './tools/recorded-side-effect.ts';
 export type { FunctionToolDefinition, IssueRef, IssueTool, IssueToolContext } from './tools/tool.ts';

@@ -8,13 +8,9 @@ import {
 } from '@runner/retry';
 import { type FakeGitHub, fakeGitHubRoutes, githubReply, reply, startFakeGitHub } from '@runner/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { classifyGitHubError } from './classify-github-error.ts';
 import { GitHubError } from './errors.ts';
-import {
-  createGitHubFleetGuard,
-  type InstallationFleet,
-  installationTarget,
-  isGitHubOutage,
-} from './installation-fleet.ts';
+import { createGitHubFleetGuard, type InstallationFleet, installationTarget } from './installation-fleet.ts';
 import { createInstallationOctokit } from './installation-octokit.ts';
 import { InstallationTokens } from './installation-tokens.ts';
 import { appId, testKeys, tokenRoute } from './test-helpers.ts';
@@ -63,7 +59,7 @@ function workerProcess(url: string, shared: SharedStores) {
           store: shared.circuit,
           failureThreshold: 2,
           cooldownMs: 60_000,
-          isFailure: isGitHubOutage,
+          classify: classifyGitHubError,
         }),
       }),
     };
@@ -188,22 +184,32 @@ describe('GitHub calls cooperating across the fleet', () => {
   });
 });
 
-describe('isGitHubOutage', () => {
+describe('an installation circuit with classifyGitHubError', () => {
   const httpError = (status: number, headers: Record<string, string> = {}) =>
     Object.assign(new Error(`HTTP ${status}`), {
       name: 'HttpError',
       status,
       response: { status, headers, data: {} },
     });
+  const opensOn = async (error: unknown) => {
+    const breaker = new CircuitBreaker({
+      name: installationTarget(7),
+      failureThreshold: 1,
+      classify: classifyGitHubError,
+    });
+    await breaker.execute(() => Promise.reject(error)).catch(() => {});
+    return (await breaker.state()) === 'open';
+  };
 
-  it('counts trouble toward the circuit, and neither quotas nor refusals', () => {
-    expect(isGitHubOutage(httpError(502))).toBe(true);
-    expect(isGitHubOutage(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(true);
-    expect(isGitHubOutage(httpError(429, { 'retry-after': '5' }))).toBe(false);
-    expect(isGitHubOutage(httpError(403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '9' }))).toBe(
+  it('opens on GitHub in trouble, and neither on quotas nor on refusals', async () => {
+    expect(await opensOn(httpError(502))).toBe(true);
+    expect(await opensOn(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(await opensOn(httpError(429, { 'retry-after': '5' }))).toBe(false);
+    expect(await opensOn(httpError(403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '9' }))).toBe(
       false,
     );
-    expect(isGitHubOutage(httpError(404))).toBe(false);
-    expect(isGitHubOutage(new CircuitOpenError('github:installation:7', new Date()))).toBe(false);
+    expect(await opensOn(httpError(403, {}))).toBe(false);
+    expect(await opensOn(httpError(404))).toBe(false);
+    expect(await opensOn(new CircuitOpenError('github:installation:8', new Date()))).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
-import { type CircuitBreaker, CircuitOpenError, FleetGuard, type FleetGuardOptions } from '@runner/retry';
+import type { CircuitBreaker } from '@runner/retry';
+import { FleetGuard, type FleetGuardOptions } from '@runner/retry';
 import { classifyGitHubError } from './classify-github-error.ts';
 
 /** The fleet's name for one installation's upstream: its cooldown, retry budget, rate limit and circuit. */
@@ -14,23 +15,15 @@ export function createGitHubFleetGuard(options: Omit<FleetGuardOptions, 'classif
   return new FleetGuard({ ...options, classify: classifyGitHubError });
 }
 
-/**
- * What counts toward opening an installation's circuit: GitHub in trouble (5xx, timeouts, resets). A
- * spent quota does not: the cooldown already holds the fleet until the time GitHub named, and opening
- * the circuit on top would keep it shut past that time.
- */
-export function isGitHubOutage(error: unknown): boolean {
-  if (error instanceof CircuitOpenError) return false;
-  const { retryable, status } = classifyGitHubError(error);
-  return retryable && status !== 429 && status !== 403;
-}
-
 /** How the tool calls of one job cooperate with the rest of the fleet on the job's installation. */
 export interface InstallationFleet {
   /** From `createGitHubFleetGuard`, with the fleet's shared stores. */
   guard: FleetGuard;
   /** `installationTarget(installationId)`. */
   target: string;
-  /** The installation's circuit, shared by the fleet (`isGitHubOutage` as its `isFailure`); absent: none. */
+  /**
+   * The installation's circuit, shared by the fleet, with `classifyGitHubError` as its `classify`, so
+   * that only GitHub in trouble (5xx, timeouts, resets) opens it, never a spent quota; absent: none.
+   */
   breaker?: CircuitBreaker;
 }

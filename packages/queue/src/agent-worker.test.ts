@@ -13,6 +13,7 @@ import { type AgentQueue, createAgentQueue } from './agent-queue.ts';
 import { type AgentJobContext, createAgentWorker } from './agent-worker.ts';
 import { FleetStats } from './fleet-stats.ts';
 import { recordRetryInCurrentJob } from './job-scope.ts';
+import { QueueInspector } from './queue-inspector.ts';
 import { maxTimelineEntries, RetryTracker } from './retry-tracker.ts';
 import { exampleJobData } from './test-fixtures.ts';
 
@@ -79,7 +80,32 @@ async function setup(
     const final = await queue.getJob(id);
     return { ...outcome, job: final!, record: await tracker.read(id) };
   };
-  return { run, queue, tracker, prefix };
+  return { run, queue, events, tracker, prefix, worker };
+}
+
+/** Counts the socket writes of an ioredis client from now on (each write is one syscall). */
+function countWrites(client: unknown): { count: number } {
+  const counter = { count: 0 };
+  const stream = (client as { stream: Record<'_write' | '_writev', (...args: unknown[]) => unknown> }).stream;
+  for (const method of ['_write', '_writev'] as const) {
+    const original = stream[method].bind(stream);
+    stream[method] = (...args: unknown[]) => {
+      counter.count += 1;
+      return original(...args);
+    };
+  }
+  return counter;
+}
+
+/** A 429 whose `Retry-After` is longer than the lower layers wait: the job is delayed until then. */
+function rateLimitedFor(ms: number): RetryAfterTooLongError {
+  return new RetryAfterTooLongError({
+    attempts: 1,
+    reason: 'HTTP 429',
+    status: 429,
+    retryAt: new Date(Date.now() + ms),
+    maxWaitMs: 60_000,
+  });
 }
 
 describe('createAgentWorker: the job level', () => {
@@ -90,6 +116,24 @@ describe('createAgentWorker: the job level', () => {
     expect(value).toBe('done');
     expect(record.timeline.map((e) => e.kind)).toEqual(['job_started', 'job_completed']);
     expect(record.retryCount).toBe(0);
+  });
+
+  it('sends a completed run’s tracking in the same socket write as BullMQ’s completion', async () => {
+    let writesAtEnd = -1;
+    let writes = { count: 0 };
+    const { run, worker, tracker } = await setup(async (data) => {
+      if (data.deliveryId === 'job-one-write') writes = countWrites(await worker.client);
+      return 'done';
+    });
+    worker.on('completed', (job) => {
+      if (job.id === 'job-one-write') writesAtEnd = writes.count;
+    });
+    // A first job loads the scripts (a script's first call may go out twice: EVALSHA, then EVAL).
+    await run('job-warm-up');
+    const { record } = await run('job-one-write');
+    expect(writesAtEnd).toBe(1);
+    expect(record.timeline.map((e) => e.kind)).toEqual(['job_started', 'job_completed']);
+    expect(await redis.pttl(tracker.timelineKey('job-one-write'))).toBeGreaterThan(0);
   });
 
   it('keeps a full timeline to its cap when a completed run adds to it, and counts the completion', async () => {
@@ -134,13 +178,7 @@ describe('createAgentWorker: the job level', () => {
       runs++;
       startedAt.push(Date.now());
       if (runs === 1) {
-        throw new RetryAfterTooLongError({
-          attempts: 1,
-          reason: 'HTTP 429',
-          status: 429,
-          retryAt: new Date(Date.now() + 1_000),
-          maxWaitMs: 60_000,
-        });
+        throw rateLimitedFor(1_000);
       }
       return 'after the wait';
     });
@@ -250,6 +288,31 @@ describe('createAgentWorker: the job level', () => {
     ]);
     const job = await queue.getJob('job-timeline');
     expect(job?.progress).toMatchObject({ status: 'retrying in 2.0s (attempt 2/4)' });
+  });
+
+  it('numbers a job put back by ops after its earlier runs, and gives it a fresh run limit', async () => {
+    let healthy = false;
+    const runs: number[] = [];
+    const { run, queue, events, prefix } = await setup(
+      async (_data, ctx) => {
+        runs.push(ctx.run);
+        if (healthy) return 'revived';
+        throw rateLimitedFor(10);
+      },
+      { maxRuns: 2 },
+    );
+    const first = await run('job-revived');
+    expect(first.completed).toBe(false);
+    expect(first.record.deadLettered).toBe(true);
+    // The third run found the limit reached before calling the handler.
+    expect(runs).toEqual([1, 2]);
+
+    healthy = true;
+    expect(await new QueueInspector(queue, redis, prefix).retry('job-revived')).toBe('retried');
+    const job = await queue.getJob('job-revived');
+    expect(await job!.waitUntilFinished(events, 15_000)).toBe('revived');
+    // Not run 1: an earlier run may have made side effects, which a first run would not look for.
+    expect(runs).toEqual([1, 2, 4]);
   });
 
   it('passes what is left of the deadline down, and fails a job whose work time is used up', async () => {

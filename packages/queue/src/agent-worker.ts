@@ -21,7 +21,10 @@ import type { TimelineEntry, TimelineLayer } from './timeline.ts';
 /** What the handler of one job run gets besides the job's data. */
 export interface AgentJobContext {
   jobId: string;
-  /** 1 for the first run; counts every run, delayed ones included. */
+  /**
+   * 1 for the job's first run ever, when no earlier run can have made a side effect; counts every run
+   * (BullMQ's `attemptsStarted`): delayed, requeued, stalled and ops-revived ones included.
+   */
   run: number;
   /** When the job was created (enqueued), epoch ms. */
   createdAtMs: number;
@@ -134,13 +137,15 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
       await outcome('failed');
       throw new UnrecoverableError(message);
     }
-    // A first run has nothing to read: no work time used yet (ops reset it when they revive a job), and
-    // no error to quote. Later runs read only the counters: the timeline can hold 200 entries.
+    // A first run has nothing to read: no work time used yet and no error to quote. Later runs (a job put
+    // back by ops among them) read only the counters: the timeline can hold 200 entries.
     const record = run > 1 ? await tracker.readCounts(jobId) : undefined;
     const leftMs = options.deadlineMs - (record?.workMs ?? 0);
-    if (run > maxRuns || leftMs <= 0) {
+    // A job put back by ops has a fresh run limit.
+    const runs = run - (record?.runsBeforeRevival ?? 0);
+    if (runs > maxRuns || leftMs <= 0) {
       const why =
-        run > maxRuns ? `ran ${run - 1} times` : `used its ${formatSeconds(options.deadlineMs)} of work`;
+        runs > maxRuns ? `ran ${runs - 1} times` : `used its ${formatSeconds(options.deadlineMs)} of work`;
       await tracker.recordFailure(jobId, lastError(new Error(`Job ${why} without finishing`), 'job'), true);
       append({ kind: 'job_failed', layer: 'job', target: 'agent', reason: `job ${why}` });
       flush();

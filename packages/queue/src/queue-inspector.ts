@@ -150,14 +150,16 @@ export class QueueInspector {
     if ((await job.getState()) !== 'failed') return 'not-failed';
     // The fresh budget and the timeline entry go first: a worker may take the job the moment it is back
     // in the queue, and must find it revived, with its run after the ops entry.
-    await this.tracker.recordRevived(id);
+    await this.tracker.recordRevived(id, job.attemptsStarted);
     await this.tracker.append(id, {
       kind: 'job_retried_by_ops',
       layer: 'job',
       target: 'agent',
       atMs: Date.now(),
     });
-    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    // attemptsStarted keeps counting: a job's run 1 is then its first ever, which no earlier run can have
+    // left side effects for (a first run does not look up the tool records).
+    await job.retry('failed', { resetAttemptsMade: true });
     return 'retried';
   }
 

@@ -22,6 +22,8 @@ export interface JobRetryRecord {
   workMs: number;
   lastError: LastError | undefined;
   deadLettered: boolean;
+  /** Runs the job had started when ops last put it back (0 if never): its run limit counts from there. */
+  runsBeforeRevival: number;
   timeline: TimelineEntry[];
 }
 
@@ -83,11 +85,14 @@ export class RetryTracker {
     await multi.exec();
   }
 
-  /** A dead-lettered job put back by ops: it keeps its history and gets a fresh work-time budget. */
-  async recordRevived(jobId: string): Promise<void> {
+  /**
+   * A dead-lettered job put back by ops: it keeps its history and gets a fresh work-time budget, and its
+   * run limit counts from `runsSoFar` (BullMQ's `attemptsStarted`, which keeps counting).
+   */
+  async recordRevived(jobId: string, runsSoFar: number): Promise<void> {
     await this.redis
       .multi()
-      .hset(this.key(jobId), 'deadLettered', '0', 'workMs', '0')
+      .hset(this.key(jobId), 'deadLettered', '0', 'workMs', '0', 'runsBeforeRevival', String(runsSoFar))
       .srem(this.deadLetteredKey(), jobId)
       .exec();
   }
@@ -139,6 +144,7 @@ export class RetryTracker {
       workMs: Number(hash.workMs ?? 0),
       lastError: hash.lastError === undefined ? undefined : (JSON.parse(hash.lastError) as LastError),
       deadLettered: hash.deadLettered === '1',
+      runsBeforeRevival: Number(hash.runsBeforeRevival ?? 0),
     };
   }
 }

@@ -69,6 +69,23 @@ describe('CircuitBreaker', () => {
     expect(changes).toEqual([]);
   });
 
+  it('reads failures with its classify option, for upstreams with their own dialect', async () => {
+    // An upstream that reports its outages as HTTP 200 with an error body, and its quotas as 418.
+    const outage = () => Object.assign(new Error('busy'), { body: 'overloaded' });
+    const quota = () => Object.assign(new Error('slow down'), { body: 'quota' });
+    const { breaker, call } = setup({
+      failureThreshold: 2,
+      classify: (error) =>
+        (error as { body?: string }).body === 'overloaded'
+          ? { retryable: true, reason: 'overloaded', status: 503 }
+          : { retryable: true, reason: 'quota', status: 429 },
+    });
+    for (let i = 0; i < 5; i++) await call(quota).catch(() => {});
+    expect(await breaker.state()).toBe('closed');
+    for (let i = 0; i < 2; i++) await call(outage).catch(() => {});
+    expect(await breaker.state()).toBe('open');
+  });
+
   it('lets exactly one probe through after the cool-down, and closes on its success', async () => {
     const { breaker, call, calls, clock, changes } = setup();
     for (let i = 0; i < 5; i++) await call(unavailable).catch(() => {});

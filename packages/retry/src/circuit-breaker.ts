@@ -4,7 +4,7 @@ import {
   type CircuitStore,
   InMemoryCircuitStore,
 } from './circuit-store.ts';
-import { classifyError } from './classify-error.ts';
+import { type Classification, classifyError } from './classify-error.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { CircuitOpenError } from './errors.ts';
 
@@ -29,7 +29,12 @@ export interface CircuitBreakerOptions {
   /** How long a half-open probe may take before another caller may probe instead. Default: `cooldownMs`. */
   probeLeaseMs?: number;
   /**
-   * Which errors count against the upstream. Default: what `classifyError` calls retryable (a 404 means the
+   * Reads a failure as the upstream means it. Default `classifyError`; a client whose upstream has its own
+   * dialect (GitHub's rate-limit 403s) passes its classifier, as it does to `FleetGuard`.
+   */
+  classify?: (error: unknown) => Classification;
+  /**
+   * Which errors count against the upstream. Default: what `classify` calls retryable (a 404 means the
    * upstream is up), except a rate limit (429, a rate-limit 403): an upstream that says "slow down" is up,
    * and the cooldown and rate limiter answer it; a burst of 429s must not shut the fleet out for a cool-down.
    */
@@ -58,6 +63,7 @@ export class CircuitBreaker {
   private readonly failureRate: FailureRateOptions | undefined;
   private readonly cooldownMs: number;
   private readonly probeLeaseMs: number;
+  private readonly classify: (error: unknown) => Classification;
   private readonly isFailure: (error: unknown) => boolean;
   private readonly store: CircuitStore;
   private readonly clock: Clock;
@@ -69,11 +75,13 @@ export class CircuitBreaker {
     this.failureRate = options.failureRate;
     this.cooldownMs = options.cooldownMs ?? defaultCircuitBreakerOptions.cooldownMs;
     this.probeLeaseMs = options.probeLeaseMs ?? this.cooldownMs;
+    const classify = options.classify ?? ((error: unknown) => classifyError(error));
+    this.classify = classify;
     this.isFailure =
       options.isFailure ??
       ((error) => {
         if (error instanceof CircuitOpenError) return false;
-        const { retryable, status } = classifyError(error);
+        const { retryable, status } = classify(error);
         return retryable && status !== 429 && status !== 403;
       });
     this.store = options.store ?? new InMemoryCircuitStore();
@@ -95,7 +103,7 @@ export class CircuitBreaker {
     } catch (error) {
       if (this.isFailure(error)) await this.recordFailure(isProbe);
       // A caller's abort says nothing about the upstream; a probe that was abandoned frees its lease.
-      else if (classifyError(error).reason === 'aborted') await this.releaseProbe(isProbe);
+      else if (this.classify(error).reason === 'aborted') await this.releaseProbe(isProbe);
       // The upstream answered (a 404, a 422): it is up.
       else await this.recordSuccess(isProbe);
       throw error;

@@ -84,6 +84,7 @@ describe('the three layers, end to end through BullMQ', () => {
     expect(text).toMatch(/runner_upstream_request_duration_seconds_count\{target="github",status="502"\} 1/);
     // The same port answers a container's health check.
     expect((await fetch(`http://127.0.0.1:${h.worker?.metricsPort}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${h.worker?.metricsPort}/readyz`)).status).toBe(200);
     expect(text).toContain('runner_circuit_state{target="llm"} 0');
   });
 

@@ -89,7 +89,7 @@ describe('the runner on a three-master Redis Cluster', () => {
       try {
         await Promise.all([
           intake.logged('Ready: taking deliveries'),
-          opsServer.logged('ops server listening'),
+          opsServer.logged('Ready: reading the queue'),
         ]);
         const deliveryId = randomUUID();
         const body = issuesOpenedBody();

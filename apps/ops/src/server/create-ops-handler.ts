@@ -13,9 +13,8 @@ import {
 } from './ops-pages.ts';
 import { renderTimelineSvg } from './timeline-svg.ts';
 
-export interface OpsHandlerOptions {
-  /** `OPS_TOKEN`; absent: no authentication (the server then listens on loopback only). */
-  token: string | undefined;
+/** What the routes read, once Redis has been reached. */
+export interface OpsBackend {
   inspector: QueueInspector;
   registry: Registry;
   dashboard: DashboardHandler;
@@ -23,6 +22,13 @@ export interface OpsHandlerOptions {
   redisUp: () => boolean;
   /** PINGs Redis; bounded by `readyTimeoutMs`. */
   ping: () => Promise<unknown>;
+}
+
+export interface OpsHandlerOptions {
+  /** `OPS_TOKEN`; absent: no authentication (the server then listens on loopback only). */
+  token: string | undefined;
+  /** Undefined while the server waits for its Redis: every route but `/healthz` answers 503 meanwhile. */
+  backend: () => OpsBackend | undefined;
   logger: OpsLogger;
   /** Default `defaultOpsHandlerOptions.readyTimeoutMs`. */
   readyTimeoutMs?: number;
@@ -54,14 +60,15 @@ const pageHeaders = {
  *   with a Basic challenge otherwise.
  * - `GET /` the latest jobs; `GET /jobs/<id>` a job's timeline page, `.svg` the picture, `.json` the data
  *   (404 for an unknown job); `GET /metrics` Prometheus text; `/admin/queues` the dashboard.
- * - With Redis down, every route that reads it answers 503 at once.
+ * - With Redis down, or not reached yet, every route that reads it answers 503 at once.
  */
 export function createOpsHandler(
   options: OpsHandlerOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const readyTimeoutMs = options.readyTimeoutMs ?? defaultOpsHandlerOptions.readyTimeoutMs;
   const now = options.now ?? Date.now;
-  const { inspector, registry, logger } = options;
+  const { logger } = options;
+  const redisUp = (): boolean => options.backend()?.redisUp() ?? false;
 
   const route = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     const method = req.method ?? 'GET';
@@ -69,7 +76,8 @@ export function createOpsHandler(
     if (path === '/healthz' || path === '/readyz') {
       if (!readOnly) return methodNotAllowed(res);
       if (path === '/healthz') return json(res, 200, { ok: true });
-      const ready = options.redisUp() && (await within(readyTimeoutMs, options.ping));
+      const backend = options.backend();
+      const ready = backend?.redisUp() ? await within(readyTimeoutMs, backend.ping) : false;
       return json(res, ready ? 200 : 503, { ready });
     }
     if (options.token !== undefined && !isAuthorized(req.headers.authorization, options.token)) {
@@ -81,10 +89,14 @@ export function createOpsHandler(
       return html(res, 404, renderMessagePage('Not found', `Nothing at ${path}.`));
     }
     if (!dashboard && !readOnly) return methodNotAllowed(res);
-    if (!options.redisUp()) return text(res, 503, redisDownMessage, { 'retry-after': '5' });
+    const backend = options.backend();
+    if (backend === undefined || !backend.redisUp()) {
+      return text(res, 503, redisDownMessage, { 'retry-after': '5' });
+    }
+    const { inspector, registry } = backend;
 
     if (dashboard) {
-      return options.dashboard(req, res, (error) => {
+      return backend.dashboard(req, res, (error) => {
         if (error === undefined) html(res, 404, renderMessagePage('Not found', `Nothing at ${path}.`));
         else fail(res, error, path);
       });
@@ -117,7 +129,7 @@ export function createOpsHandler(
   };
 
   const fail = (res: ServerResponse, error: unknown, path: string): void => {
-    if (!options.redisUp()) {
+    if (!redisUp()) {
       text(res, 503, redisDownMessage, { 'retry-after': '5' });
       return;
     }

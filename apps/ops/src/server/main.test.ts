@@ -72,7 +72,9 @@ describe('ops server main', () => {
     expect(main.stderr().trim().split('\n')).toHaveLength(1);
   });
 
-  it('waits for an unreachable Redis, a line per try, and exits 0 on SIGTERM while waiting', async () => {
+  it('waits for an unreachable Redis, a line per try, /readyz 503, and exits 0 on SIGTERM while waiting', {
+    timeout: 60_000,
+  }, async () => {
     const main = runMain({ REDIS_URL: 'redis://127.0.0.1:1', OPS_PORT: '0', LOG_LEVEL: 'info' });
     try {
       const first = await within(
@@ -88,6 +90,14 @@ describe('ops server main', () => {
         'the second try',
         main.line((line) => line.attempt === 2),
       );
+      // It listens meanwhile, so that an orchestrator sees it alive but not ready.
+      const listening = await within(
+        30_000,
+        'the listening line',
+        main.line((line) => typeof line.url === 'string'),
+      );
+      expect((await fetch(`${listening.url as string}/healthz`)).status).toBe(200);
+      expect((await fetch(`${listening.url as string}/readyz`)).status).toBe(503);
 
       main.child.kill('SIGTERM');
 
@@ -97,7 +107,9 @@ describe('ops server main', () => {
     }
   });
 
-  it('listens, warns that it has no token, answers, and on SIGTERM closes and exits 0', async () => {
+  it('listens, warns that it has no token, answers, and on SIGTERM closes and exits 0', {
+    timeout: 60_000,
+  }, async () => {
     const prefix = uniquePrefix('ops-main');
     const main = runMain({ REDIS_URL: redis.url, QUEUE_PREFIX: prefix, OPS_PORT: '0', LOG_LEVEL: 'info' });
     try {
@@ -113,6 +125,12 @@ describe('ops server main', () => {
         main.line((line) => line.level === 40),
       );
       expect((await fetch(`${String(listening.url)}/healthz`)).status).toBe(200);
+      await within(
+        30_000,
+        'the ready line',
+        main.line((line) => line.msg === 'Ready: reading the queue'),
+      );
+      expect((await fetch(`${String(listening.url)}/readyz`)).status).toBe(200);
 
       main.child.kill('SIGTERM');
 

@@ -1,7 +1,7 @@
 // The ops server process: parse config, wire, start, stop. `npm run ops-server` from the repository root.
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type RunnerConfig, withDotEnv } from '@runner/config';
-import { EvictionPolicyError, RedisUnreachableError, waitForRedis } from '@runner/queue';
+import { EvictionPolicyError, RedisUnreachableError } from '@runner/queue';
 import { createOpsLogger } from './ops-logger.ts';
 import { OpsTokenRequiredError } from './ops-token-required-error.ts';
 import { type RunningOpsServer, startOpsServer } from './start-ops-server.ts';
@@ -35,21 +35,18 @@ try {
 }
 
 const logger = createOpsLogger(config.logLevel);
-// Started before its Redis, it waits for it (a line per try) instead of exiting; a stop ends the wait.
-const waiting = new AbortController();
-const stopWaiting = () => waiting.abort();
-process.once('SIGTERM', stopWaiting).once('SIGINT', stopWaiting);
 let ops: RunningOpsServer;
 try {
-  await waitForRedis(config, logger, { signal: waiting.signal });
-  ops = await startOpsServer(config, logger);
+  // Started before its Redis, it listens and waits for it (a line per try), answering 503 meanwhile.
+  ops = await startOpsServer(config, logger, { waitForRedis: true });
 } catch (error) {
-  if (waiting.signal.aborted) process.exit(0);
   exitWith(error);
 }
-process.off('SIGTERM', stopWaiting).off('SIGINT', stopWaiting);
-
 let stopping = false;
+// A Redis that turns out to evict keys is for people to fix; anything else was retried by the wait.
+ops.ready.catch((error: unknown) => {
+  if (!stopping) exitWith(error);
+});
 const stop = (signal: NodeJS.Signals): void => {
   if (stopping) {
     logger.warn({ signal }, `Second ${signal} while shutting down; exiting now`);

@@ -18,6 +18,7 @@ import {
   silentLogger,
   startQueueWithWorker,
   token,
+  within,
 } from './test-helpers.ts';
 import { parseXml } from './well-formed-xml.ts';
 
@@ -332,6 +333,39 @@ describe('startOpsServer', () => {
       expect((await call(`${ops.url}/metrics`, {}, { timeoutMs: 3_000 })).status).toBe(401);
     } finally {
       await ops?.close();
+      await privateRedis.stop();
+    }
+  });
+
+  it('started before its Redis with waitForRedis: listens, answers 503 until Redis is up, then serves', {
+    timeout: 30_000,
+  }, async () => {
+    const privateRedis = await startRedis({ forcePrivate: true });
+    await privateRedis.shutdown();
+    const prefix = uniquePrefix('ops-wait');
+    const lines: string[] = [];
+    const ops = await startOpsServer(
+      opsConfig(privateRedis.url, prefix, { OPS_TOKEN: token }),
+      { ...silentLogger, warn: (_fields, message) => lines.push(message), info: (_f, m) => lines.push(m) },
+      { waitForRedis: true },
+    );
+    try {
+      expect((await call(`${ops.url}/healthz`)).status).toBe(200);
+      expect((await call(`${ops.url}/readyz`)).status).toBe(503);
+      const page = await call(`${ops.url}/metrics`, bearer(token));
+      expect(page.status).toBe(503);
+      expect(await page.text()).toMatch(/^Redis is unavailable/);
+      // The token is still asked for while it waits.
+      expect((await call(`${ops.url}/metrics`)).status).toBe(401);
+      expect(lines.some((line) => /does not answer \(ECONNREFUSED\); trying again/.test(line))).toBe(true);
+
+      await privateRedis.start();
+      await within(20_000, 'the ops server reaching Redis', ops.ready);
+      expect(lines).toContain('Ready: reading the queue');
+      expect((await call(`${ops.url}/readyz`)).status).toBe(200);
+      expect((await call(`${ops.url}/metrics`, bearer(token))).status).toBe(200);
+    } finally {
+      await ops.close();
       await privateRedis.stop();
     }
   });

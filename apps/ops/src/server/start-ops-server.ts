@@ -9,9 +9,10 @@ import {
   FleetStats,
   QueueInspector,
   type RedisClient,
+  waitForRedis,
 } from '@runner/queue';
 import { closeServer } from './close-server.ts';
-import { createOpsHandler } from './create-ops-handler.ts';
+import { createOpsHandler, type OpsBackend } from './create-ops-handler.ts';
 import { createDashboard } from './dashboard.ts';
 import { assertOpsAccess } from './ops-auth.ts';
 import type { OpsLogger } from './ops-logger.ts';
@@ -23,6 +24,12 @@ export interface StartOpsServerOptions {
   shutdownGraceMs?: number;
   /** How long `/readyz` waits for Redis to answer PING, in ms. */
   readyTimeoutMs?: number;
+  /**
+   * Listen at once and wait for Redis in the background (retrying with backoff, a log line per try),
+   * answering `/readyz` and every page with 503 meanwhile, instead of refusing to start. `main.ts` does
+   * this, as the intake's does. `ready` settles when Redis is connected (or is refused for evicting keys).
+   */
+  waitForRedis?: boolean;
 }
 
 export const defaultStartOpsServerOptions = {
@@ -37,17 +44,22 @@ export interface RunningOpsServer {
   server: Server;
   /** e.g. `http://127.0.0.1:3001`. */
   url: string;
+  /**
+   * Resolves once Redis is connected: at once unless `waitForRedis`. Rejects with EvictionPolicyError
+   * when the Redis that appears may evict keys (the server then answers 503 until closed).
+   */
+  ready: Promise<void>;
   /** Stops accepting, waits (bounded) for in-flight requests, then closes the queue and Redis. Idempotent; never rejects. */
   close(): Promise<void>;
 }
 
 /**
- * Connects to Redis (refusing one that may evict keys), opens the agent queue and serves the ops HTTP
- * server on `config.ops.host`:`config.ops.port`: the queue dashboard, job retry timelines and `/metrics`.
- * Used by `main.ts` and by tests.
+ * Serves the ops HTTP server on `config.ops.host`:`config.ops.port` (the queue dashboard, job retry
+ * timelines and `/metrics`) over the agent queue, once Redis is connected (refusing one that may evict
+ * keys). Used by `main.ts` and by tests.
  * @throws OpsTokenRequiredError when `OPS_TOKEN` is unset and the host is not loopback (before touching
- *   Redis); RedisUnreachableError; EvictionPolicyError when Redis is not `maxmemory-policy noeviction`;
- *   the listen error (EADDRINUSE).
+ *   Redis); unless `waitForRedis`, RedisUnreachableError and EvictionPolicyError (Redis not
+ *   `maxmemory-policy noeviction`); the listen error (EADDRINUSE).
  */
 export async function startOpsServer(
   config: RunnerConfig,
@@ -58,6 +70,71 @@ export async function startOpsServer(
   assertOpsAccess(host, token);
   const prefix = config.queue.prefix;
 
+  let backend: ConnectedBackend | undefined;
+  const server = createServer(
+    createOpsHandler({
+      token,
+      backend: () => backend,
+      logger,
+      readyTimeoutMs: options.readyTimeoutMs ?? defaultStartOpsServerOptions.readyTimeoutMs,
+    }),
+  );
+
+  const stopWaiting = new AbortController();
+  const connecting = (async () => {
+    if (options.waitForRedis) await waitForRedis(config, logger, { signal: stopWaiting.signal });
+    backend = await connectBackend(config, logger);
+    if (options.waitForRedis) logger.info({ prefix }, 'Ready: reading the queue');
+  })();
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const { forced } = await closeServer(
+        server,
+        options.shutdownGraceMs ?? defaultStartOpsServerOptions.shutdownGraceMs,
+      );
+      if (forced) logger.warn({}, 'Shutdown grace ran out; cut the requests still in flight');
+      stopWaiting.abort();
+      await connecting.catch(() => {});
+      await backend?.close();
+    })();
+    return closing;
+  };
+
+  if (!options.waitForRedis) {
+    try {
+      await connecting;
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
+  try {
+    await listen(server, port, host);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const address = server.address() as AddressInfo;
+  const url = `http://${urlHost(host)}:${address.port}`;
+  logger.info({ port: address.port, url, prefix }, `ops server listening on ${url}`);
+  if (token === undefined) {
+    logger.warn(
+      { host },
+      `OPS_TOKEN is not set: the ops server answers without authentication, on ${host} only. Set OPS_TOKEN before exposing it.`,
+    );
+  }
+  return { server, url, ready: connecting, close };
+}
+
+interface ConnectedBackend extends OpsBackend {
+  close(): Promise<void>;
+}
+
+/** Connects to Redis, refusing one that may evict keys, and opens what the routes read. */
+async function connectBackend(config: RunnerConfig, logger: OpsLogger): Promise<ConnectedBackend> {
+  const prefix = config.queue.prefix;
   const redis = await connectRedis(config, logger, 'ops');
   // The queue gets its own client, with the same fail-fast options, handed to BullMQ as an instance we
   // own: with Redis down, BullMQ's close() of a connection it created rejects and its disconnect() may
@@ -78,52 +155,19 @@ export async function startOpsServer(
   });
   const inspector = new QueueInspector(queue, redis, prefix);
   const registry = createOpsMetrics(inspector, new FleetStats(redis, prefix));
-
-  const server = createServer(
-    createOpsHandler({
-      token,
-      inspector,
-      registry,
-      dashboard: createDashboard(queue, inspector),
-      redisUp: () => clients.every((client) => client.status === 'ready'),
-      ping: () => redis.ping(),
-      logger,
-      readyTimeoutMs: options.readyTimeoutMs ?? defaultStartOpsServerOptions.readyTimeoutMs,
-    }),
-  );
-
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      const { forced } = await closeServer(
-        server,
-        options.shutdownGraceMs ?? defaultStartOpsServerOptions.shutdownGraceMs,
-      );
-      if (forced) logger.warn({}, 'Shutdown grace ran out; cut the requests still in flight');
+  return {
+    inspector,
+    registry,
+    dashboard: createDashboard(queue, inspector),
+    redisUp: () => clients.every((client) => client.status === 'ready'),
+    ping: () => redis.ping(),
+    async close() {
       registry.clear();
       // BullMQ leaves a client it was given open; a failed close must not keep Redis clients alive.
       await queue.close().catch(() => {});
       await Promise.all(clients.map(closeRedis));
-    })();
-    return closing;
+    },
   };
-
-  try {
-    await listen(server, port, host);
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  const address = server.address() as AddressInfo;
-  const url = `http://${urlHost(host)}:${address.port}`;
-  logger.info({ port: address.port, url, prefix }, `ops server listening on ${url}`);
-  if (token === undefined) {
-    logger.warn(
-      { host },
-      `OPS_TOKEN is not set: the ops server answers without authentication, on ${host} only. Set OPS_TOKEN before exposing it.`,
-    );
-  }
-  return { server, url, close };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -16,7 +16,7 @@ import { createInstallationOctokit } from '../installation-octokit.ts';
 import { InstallationTokens } from '../installation-tokens.ts';
 import { MutationQueue } from '../mutation-queue.ts';
 import { appId, captureLogger, testKeys } from '../test-helpers.ts';
-import { RedisToolResultStore } from '../tool-result-store.ts';
+import { RedisToolResultStore, type ToolResultStore } from '../tool-result-store.ts';
 import { createIssueTools } from './create-issue-tools.ts';
 import type { IssueTool, IssueToolContext } from './tool.ts';
 
@@ -71,13 +71,15 @@ async function setup(
     logger,
     ...overrides,
   };
-  const tools = Object.fromEntries(
-    createIssueTools(context).map((tool) => [tool.definition.function.name, tool]),
-  );
-  const tool = (name: string): IssueTool => tools[name]!;
+  const tools = createIssueTools(context);
+  const tool = (name: string): IssueTool => toolNamed(tools, name);
   const comments = () =>
     github!.comments(issue.owner, issue.repo, issue.number).filter((c) => c.user.type === 'Bot');
   return { github, context, tool, comments, lines };
+}
+
+function toolNamed(tools: IssueTool[], name: string): IssueTool {
+  return tools.find((t) => t.definition.function.name === name)!;
 }
 
 describe('issue tools', () => {
@@ -108,24 +110,86 @@ describe('issue tools', () => {
   });
 
   it('posts a comment once and records it, so a rerun of the job does not post again', async () => {
-    const { github, tool, comments } = await setup({}, { jobId: 'job-rerun' });
+    const { github, tool, comments, context } = await setup({}, { jobId: 'job-rerun' });
     const first = await tool('comment_on_issue').run(JSON.stringify({ body: 'Looking into it.' }), 3);
-    const rerun = await tool('comment_on_issue').run(JSON.stringify({ body: 'Looking into it.' }), 3);
+    const rerun = await toolNamed(
+      createIssueTools({ ...context, earlierRunsSinceMs: Date.now() - 60_000 }),
+      'comment_on_issue',
+    ).run(JSON.stringify({ body: 'Looking into it.' }), 3);
     expect(rerun).toBe(first);
     expect(comments()).toHaveLength(1);
     expect(github.requestsTo(createComment)).toHaveLength(1);
+    // The record answered the rerun: it did not need to look for the comment's marker.
+    expect(github.requestsTo(listComments)).toHaveLength(0);
     expect(comments()[0]!.body).toContain('<!-- runner:idempotency-key=job-rerun:3:comment_on_issue -->');
+  });
+
+  it('looks up no record on a job’s first run, and still records what it did for a rerun', async () => {
+    const store = new RedisToolResultStore(redis, { prefix: uniquePrefix('tools') });
+    const lookedUp: string[] = [];
+    const results: ToolResultStore = {
+      get: (key) => {
+        lookedUp.push(key);
+        return store.get(key);
+      },
+      set: (key, result) => store.set(key, result),
+    };
+    const { github, tool, context } = await setup({ results }, { jobId: 'job-first' });
+    const comment = await tool('comment_on_issue').run(JSON.stringify({ body: 'On it.' }), 0);
+    const labels = await tool('add_labels').run(JSON.stringify({ labels: ['triage'] }), 1);
+    expect(lookedUp).toEqual([]);
+    expect(await store.get('job-first:0:comment_on_issue')).toBe(comment);
+    expect(await store.get('job-first:1:add_labels')).toBe(labels);
+
+    const rerun = createIssueTools({ ...context, earlierRunsSinceMs: Date.now() - 60_000 });
+    expect(await toolNamed(rerun, 'add_labels').run(JSON.stringify({ labels: ['triage'] }), 1)).toBe(labels);
+    expect(lookedUp).toEqual(['job-first:1:add_labels']);
+    expect(github.requestsTo(addLabels)).toHaveLength(1);
+  });
+
+  it('does not wait for Redis to store the record, and the record lands', async () => {
+    const prefix = uniquePrefix('tools');
+    const store = new RedisToolResultStore(redis, { prefix });
+    const { tool } = await setup({ results: store }, { jobId: 'job-unawaited' });
+    const admin = new Redis(redisServer.url);
+    // Redis holds every write (the record's SET) until unpaused, 8 s at most; reads go on.
+    await admin.client('PAUSE', 8_000, 'WRITE');
+    try {
+      const result = await tool('comment_on_issue').run(JSON.stringify({ body: 'Done.' }), 0);
+      expect(await admin.exists(`${prefix}:tool-result:job-unawaited:0:comment_on_issue`)).toBe(0);
+      await admin.client('UNPAUSE');
+      await expect.poll(() => store.get('job-unawaited:0:comment_on_issue')).toBe(result);
+    } finally {
+      await admin.client('UNPAUSE');
+      admin.disconnect();
+    }
+  });
+
+  it('logs a record Redis refused, and still returns what the call did', async () => {
+    const offline = new Redis(redisServer.url, { lazyConnect: true, enableOfflineQueue: false });
+    const results = new RedisToolResultStore(offline, { prefix: uniquePrefix('tools') });
+    const { tool, comments, lines } = await setup({ results });
+    const result = JSON.parse(await tool('comment_on_issue').run(JSON.stringify({ body: 'Done.' }), 0)) as {
+      commentId: string;
+    };
+    expect(result.commentId).toBe(String(comments()[0]!.id));
+    await expect
+      .poll(() => lines.find((l) => l.level === 'warn')?.message)
+      .toBe('Could not record the result of comment_on_issue; a rerun of the job will look for it on GitHub');
   });
 
   it('posts one comment when an earlier run posted it and died before recording it', async () => {
     const { github, tool, comments, context } = await setup({}, { jobId: 'job-crashed' });
     await tool('comment_on_issue').run(JSON.stringify({ body: 'Looking into it.' }), 2);
     // The rerun: the record is gone (the worker died between the POST and the SET), the comment is not.
-    const rerun = createIssueTools({
-      ...context,
-      results: new RedisToolResultStore(redis, { prefix: uniquePrefix('tools') }),
-      earlierRunsSinceMs: Date.now() - 60_000,
-    }).find((t) => t.definition.function.name === 'comment_on_issue')!;
+    const rerun = toolNamed(
+      createIssueTools({
+        ...context,
+        results: new RedisToolResultStore(redis, { prefix: uniquePrefix('tools') }),
+        earlierRunsSinceMs: Date.now() - 60_000,
+      }),
+      'comment_on_issue',
+    );
     const result = JSON.parse(await rerun.run(JSON.stringify({ body: 'Looking into it.' }), 2)) as {
       commentId: string;
     };

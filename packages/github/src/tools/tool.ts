@@ -30,7 +30,8 @@ export interface IssueToolContext extends ToolCallOptions {
   /**
    * Set when this run is not the job's first: when the job was created, epoch ms. An earlier run may have
    * made a side effect and died before recording it, so a side effect with no record is looked for (a
-   * comment by its marker, since then) before it is made again.
+   * comment by its marker, since then) before it is made again. Unset on a first run, which then looks
+   * up no records either: none can exist yet.
    */
   earlierRunsSinceMs?: number;
   logger?: Logger;
