@@ -6,10 +6,10 @@ import {
   connectRedis,
   createAgentQueue,
   EvictionPolicyError,
+  type RedisClient,
   RedisUnreachableError,
 } from '@runner/queue';
 import { findFreePort, type RedisHandle, startRedis, uniquePrefix } from '@runner/testkit';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningIntake, startIntake } from './start-intake.ts';
 import { captureLogger, deleteKeys, issuesPayload, postWebhook, testConfig, within } from './test-helpers.ts';
@@ -103,7 +103,7 @@ describe('startIntake when Redis goes away', () => {
   const log = captureLogger();
   let redis: RedisHandle;
   let intake: RunningIntake;
-  let probe: { client: Redis; queue: AgentQueue } | undefined;
+  let probe: { client: RedisClient; queue: AgentQueue } | undefined;
 
   beforeAll(async () => {
     // Private: this describe stops it.

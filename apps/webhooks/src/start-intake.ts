@@ -8,10 +8,10 @@ import {
   connectRedis,
   createAgentQueue,
   enqueueDelivery,
+  type RedisClient,
   redisHost,
   waitForRedis,
 } from '@runner/queue';
-import type { Redis } from 'ioredis';
 import { closeServer } from './close-server.ts';
 import { createIntake } from './create-intake.ts';
 import type { IntakeLogger } from './intake-logger.ts';
@@ -79,7 +79,7 @@ export async function startIntake(
     appSlug,
     maxBodyBytes: config.webhooks.maxBodyBytes,
     enqueue: (data, bodyDigest) => {
-      if (!backend) throw new Error(`Redis at ${redisHost(config.redisUrl)} is not reachable yet`);
+      if (!backend) throw new Error(`Redis at ${redisHost(config)} is not reachable yet`);
       const { queue, redis } = backend;
       return enqueueDelivery({ queue, redis, prefix, data, bodyDigest });
     },
@@ -98,7 +98,7 @@ export async function startIntake(
       backend = await connectBackend(config, logger);
       return;
     }
-    await waitForRedis(config.redisUrl, logger, { signal: stopWaiting.signal });
+    await waitForRedis(config, logger, { signal: stopWaiting.signal });
     backend = await connectBackend(config, logger);
     logger.info({ prefix }, 'Ready: taking deliveries');
   })();
@@ -142,22 +142,22 @@ export async function startIntake(
 
 /** The intake's Redis side: the dedupe marks' client, and the queue with a client of its own. */
 interface Backend {
-  redis: Redis;
+  redis: RedisClient;
   queue: AgentQueue;
-  clients: Redis[];
+  clients: RedisClient[];
 }
 
 async function connectBackend(config: RunnerConfig, logger: IntakeLogger): Promise<Backend> {
   // The dedupe marks' client batches the commands of deliveries handled in the same event-loop turn into
   // one write: under load, one socket write (a system call) serves many deliveries' marks.
-  const redis = await connectRedis(config.redisUrl, logger, 'webhooks', { enableAutoPipelining: true });
+  const redis = await connectRedis(config, logger, 'webhooks', { enableAutoPipelining: true });
   // The queue gets its own client, with the same fail-fast options. It is handed to BullMQ as an instance
   // we own: with Redis down, BullMQ 5.81's close() of a connection it created rejects and its
   // disconnect() never resolves, while a client of ours can always be dropped.
-  let queueRedis: Redis;
+  let queueRedis: RedisClient;
   try {
     await assertNoEviction(redis);
-    queueRedis = await connectRedis(config.redisUrl, logger, 'webhooks-queue');
+    queueRedis = await connectRedis(config, logger, 'webhooks-queue');
   } catch (error) {
     await closeRedis(redis);
     throw error;

@@ -38,7 +38,7 @@ const waiting = new AbortController();
 const stopWaiting = () => waiting.abort();
 process.once('SIGTERM', stopWaiting).once('SIGINT', stopWaiting);
 try {
-  await waitForRedis(config.redisUrl, logger, { signal: waiting.signal });
+  await waitForRedis(config, logger, { signal: waiting.signal });
   running = await startWorker(
     { ...config, worker: { ...config.worker, id: workerId } },
     { logger, metrics: { metrics, server: metricsServer } },

@@ -10,9 +10,15 @@ import {
   RedisToolResultStore,
 } from '@runner/github';
 import { LlmClient } from '@runner/llm';
-import { assertNoEviction, createAgentWorker, FleetStats, recordRetryInCurrentJob } from '@runner/queue';
+import {
+  assertNoEviction,
+  closeRedis,
+  createAgentWorker,
+  createRedisClient,
+  FleetStats,
+  recordRetryInCurrentJob,
+} from '@runner/queue';
 import type { Logger } from '@runner/retry';
-import { Redis } from 'ioredis';
 import { listeningPort, WorkerMetrics } from './metrics.ts';
 import { createWorkerFleet } from './worker-fleet.ts';
 
@@ -46,7 +52,7 @@ export interface RunningWorker {
 export async function startWorker(config: RunnerConfig, options: StartWorkerOptions): Promise<RunningWorker> {
   const { logger } = options;
   const { appId, privateKey } = githubAppCredentials(config);
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const redis = createRedisClient(config, { maxRetriesPerRequest: null });
   try {
     await assertNoEviction(redis);
   } catch (error) {
@@ -81,8 +87,10 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
   const mutations = new MutationQueue();
   const results = new RedisToolResultStore(redis, { prefix: config.queue.prefix });
 
+  // BullMQ's own connection, ours to close: it takes a cluster only as a client, not as options.
+  const workerRedis = createRedisClient(config, { maxRetriesPerRequest: null });
   const worker = createAgentWorker({
-    connection: { url: config.redisUrl, maxRetriesPerRequest: null },
+    connection: workerRedis,
     redis,
     prefix: config.queue.prefix,
     concurrency: config.worker.concurrency,
@@ -173,6 +181,7 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
       }
       clearTimeout(timer);
       metricsServer?.close();
+      await closeRedis(workerRedis);
       redis.disconnect();
       fleet.close();
     },

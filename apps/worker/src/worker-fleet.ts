@@ -6,9 +6,8 @@ import {
   type InstallationFleet,
   installationTarget,
 } from '@runner/github';
-import type { FleetStats } from '@runner/queue';
+import { createRedisClient, type FleetStats } from '@runner/queue';
 import { CircuitBreaker, type CircuitBreakerOptions, FleetGuard, type Logger } from '@runner/retry';
-import { Redis } from 'ioredis';
 import type { WorkerMetrics } from './metrics.ts';
 
 /** How this worker's clients cooperate with every other worker, through Redis. */
@@ -37,7 +36,7 @@ export interface WorkerFleetOptions {
  */
 export function createWorkerFleet(config: RunnerConfig, options: WorkerFleetOptions): WorkerFleet {
   const { logger, metrics, stats } = options;
-  const redis = new Redis(config.redisUrl, {
+  const redis = createRedisClient(config, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: 500,

@@ -110,6 +110,12 @@ export const envVariables: readonly EnvVariable[] = [
     secret: false,
   },
   {
+    name: 'REDIS_CLUSTER_NODES',
+    description:
+      "Comma-separated host:port of some or all Redis Cluster nodes; set, the apps use cluster mode with REDIS_URL's user, password and TLS (its host is then unused), and QUEUE_PREFIX must hold a hash tag such as {runner}",
+    secret: false,
+  },
+  {
     name: 'LOG_LEVEL',
     description: 'fatal, error, warn, info, debug, trace or silent',
     default: configDefaults.logLevel,

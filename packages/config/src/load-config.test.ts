@@ -32,6 +32,7 @@ describe('loadConfig', () => {
   it('fills in every default from an empty environment', () => {
     expect(loadConfig({})).toEqual({
       redisUrl: 'redis://127.0.0.1:6379',
+      redisClusterNodes: undefined,
       logLevel: 'info',
       github: {
         apiUrl: 'https://api.github.com',
@@ -88,6 +89,7 @@ describe('loadConfig', () => {
     );
     expect(config).toEqual({
       redisUrl: 'rediss://:hunter2@redis.internal:6380/1',
+      redisClusterNodes: undefined,
       logLevel: 'debug',
       github: {
         apiUrl: 'https://ghe.example.com/api/v3',
@@ -444,6 +446,76 @@ describe('loadConfig: queue, worker, agent and intake settings', () => {
       'AGENT_MAX_TURNS: expected a whole number from 1 to 100: model turns; got "eight"',
     );
     expect(problems.join('\n')).toContain('QUEUE_PREFIX: expected a Redis key prefix');
+  });
+});
+
+describe('loadConfig: Redis Cluster', () => {
+  it('reads the nodes, and keeps REDIS_URL for the credentials and TLS', () => {
+    const config = loadConfig({
+      REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, redis-2.internal:7001 ,[::1]:7002',
+      REDIS_URL: 'rediss://runner:secret@ignored-host:6380',
+      QUEUE_PREFIX: '{runner}',
+    });
+    expect(config.redisClusterNodes).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-2.internal', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(config.redisUrl).toBe('rediss://runner:secret@ignored-host:6380');
+  });
+
+  it.each([
+    ['10.0.0.1', '"10.0.0.1", not host:port'],
+    ['10.0.0.1:7000,,10.0.0.2:7000', 'an empty entry'],
+    ['10.0.0.1:0', 'whose port is not from 1 to 65535'],
+    ['10.0.0.1:70000', 'whose port is not from 1 to 65535'],
+    ['redis://10.0.0.1:7000', 'not host:port'],
+  ])('refuses %s, saying which entry is wrong', (nodes, defect) => {
+    const error = configError({ REDIS_CLUSTER_NODES: nodes, QUEUE_PREFIX: '{runner}' });
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^REDIS_CLUSTER_NODES: expected a comma-separated list of host:port/),
+    ]);
+    expect(error.problems[0]).toContain(defect);
+  });
+
+  it('never quotes a password written into a node entry', () => {
+    const error = configError({
+      REDIS_CLUSTER_NODES: 'redis://:hunter2@10.0.0.1:7000,10.0.0.2:7000',
+      QUEUE_PREFIX: '{runner}',
+    });
+    expect(error.message).toContain('REDIS_CLUSTER_NODES');
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it('requires a hash tag in QUEUE_PREFIX, the default one included, and says how to fix it', () => {
+    for (const [prefix, shown] of [
+      [undefined, '"runner" (the default). Set QUEUE_PREFIX={runner}'],
+      ['my-app', '"my-app". Set QUEUE_PREFIX={my-app}'],
+      ['{}runner', '"{}runner". Set QUEUE_PREFIX={runner}'],
+    ] as const) {
+      const error = configError({
+        REDIS_CLUSTER_NODES: '127.0.0.1:7000',
+        ...(prefix === undefined ? {} : { QUEUE_PREFIX: prefix }),
+      });
+      expect(error.problems).toEqual([
+        `QUEUE_PREFIX: must contain a hash tag such as {runner} when REDIS_CLUSTER_NODES is set, so that every key of the queue is in one slot; got ${shown}`,
+      ]);
+    }
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', QUEUE_PREFIX: 'app:{q}' }).queue.prefix).toBe(
+      'app:{q}',
+    );
+  });
+
+  it('refuses a database number in REDIS_URL, which a cluster does not have', () => {
+    const error = configError({
+      REDIS_CLUSTER_NODES: '127.0.0.1:7000',
+      QUEUE_PREFIX: '{runner}',
+      REDIS_URL: 'redis://:pw@127.0.0.1:7000/2',
+    });
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^REDIS_URL: a Redis Cluster has only database 0/),
+    ]);
+    expect(error.message).not.toContain('pw@');
   });
 });
 

@@ -27,6 +27,7 @@ import {
   opsHostRule,
   opsTokenRule,
   queuePrefixRule,
+  redisClusterNodesRule,
   redisUrlRule,
   webhookSecretRule,
   wholeNumberRule,
@@ -52,6 +53,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   const problems: string[] = [];
 
   const redisUrl = readVariable(env, 'REDIS_URL', redisUrlRule, problems);
+  const redisClusterNodes = readVariable(env, 'REDIS_CLUSTER_NODES', redisClusterNodesRule, problems);
   const logLevel = readVariable(env, 'LOG_LEVEL', logLevelRule, problems);
   const apiUrl = readVariable(env, 'GITHUB_API_URL', githubApiUrlRule, problems);
   const appId = readVariable(env, 'GITHUB_APP_ID', appIdRule, problems);
@@ -70,6 +72,9 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   const model = readAliased(env, 'LLM_MODEL', 'OLLAMA_MODEL', llmModelRule, problems);
   const retry = readRetryPolicies(env, problems);
   const queuePrefix = readVariable(env, 'QUEUE_PREFIX', queuePrefixRule, problems);
+  if (redisClusterNodes !== undefined) {
+    checkClusterSettings(redisUrl, queuePrefix ?? configDefaults.queuePrefix, problems);
+  }
   const number = (name: string, min: number, max: number, what: string) =>
     readVariable(env, name, wholeNumberRule(min, max, what), problems);
   const workerId = readVariable(env, 'WORKER_ID', workerIdRule, problems);
@@ -113,6 +118,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   if (problems.length > 0 || retry === undefined) throw new ConfigError(problems);
   return {
     redisUrl: redisUrl ?? configDefaults.redisUrl,
+    redisClusterNodes,
     logLevel: logLevel ?? configDefaults.logLevel,
     github: { apiUrl: apiUrl ?? configDefaults.githubApiUrl, appId, privateKey, webhookSecret, appSlug },
     llm: { baseUrl: baseUrl ?? configDefaults.llmBaseUrl, apiKey, model: model ?? configDefaults.llmModel },
@@ -139,6 +145,31 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     metricsPort,
     fleet,
   };
+}
+
+/**
+ * On a Redis Cluster, BullMQ's scripts and ours touch several keys of the queue at once, which Redis
+ * allows only within one hash slot: the prefix must hold a hash tag (`{runner}`), so that Redis hashes
+ * only the tag and every key of the queue lands in its slot. A cluster has no databases but 0.
+ */
+function checkClusterSettings(redisUrl: string | undefined, prefix: string, problems: string[]): void {
+  if (!hasHashTag(prefix)) {
+    problems.push(
+      `QUEUE_PREFIX: must contain a hash tag such as {runner} when REDIS_CLUSTER_NODES is set, so that every key of the queue is in one slot; got ${JSON.stringify(prefix)}${prefix === configDefaults.queuePrefix ? ' (the default)' : ''}. Set QUEUE_PREFIX={${prefix.replace(/[{}]/g, '')}}`,
+    );
+  }
+  const database = redisUrl === undefined ? '' : new URL(redisUrl).pathname.replace(/^\//, '');
+  if (database !== '' && database !== '0') {
+    problems.push(
+      `REDIS_URL: a Redis Cluster has only database 0, so REDIS_URL may not name database ${JSON.stringify(database)} when REDIS_CLUSTER_NODES is set; remove the /${database}`,
+    );
+  }
+}
+
+/** Redis hashes only what is between the first `{` and the first `}` after it, when that is not empty. */
+export function hasHashTag(key: string): boolean {
+  const open = key.indexOf('{');
+  return open !== -1 && key.indexOf('}', open + 1) > open + 1;
 }
 
 function readUtf8(path: string): string {

@@ -9,6 +9,7 @@ import { loadConfig } from './load-config.ts';
 /** A value each variable must refuse, or why any text is a valid value of it. */
 const malformed: Record<string, string | { anyText: string }> = {
   REDIS_URL: 'localhost:6379',
+  REDIS_CLUSTER_NODES: '10.0.0.1',
   LOG_LEVEL: 'loud',
   GITHUB_APP_ID: '12a',
   GITHUB_APP_PRIVATE_KEY: 'not a key',

@@ -16,7 +16,7 @@ export function characters(count: number): string {
   return `${count} ${count === 1 ? 'character' : 'characters'}`;
 }
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; defect: string };
+export type Checked<T> = { ok: true; value: T } | { ok: false; defect: string; custom: boolean };
 
 /** Runs the rule's schema; on failure, `defect` completes "a value … that <defect>". */
 export function checkValue<T>(rule: ValueRule<T>, raw: string): Checked<T> {
@@ -24,7 +24,8 @@ export function checkValue<T>(rule: ValueRule<T>, raw: string): Checked<T> {
   if (result.success) return { ok: true, value: result.data };
   const issue = result.error.issues[0];
   // Only custom issues carry messages we wrote; zod's own wording is not vetted for secrets.
-  return { ok: false, defect: issue?.code === 'custom' ? issue.message : 'is not valid' };
+  const custom = issue?.code === 'custom';
+  return { ok: false, defect: custom ? issue.message : 'is not valid', custom };
 }
 
 /** How a non-secret value is quoted in a problem. */
@@ -36,7 +37,10 @@ function quote(rule: ValueRule<unknown>, raw: string): string {
 export function parseValue<T>(name: string, raw: string, rule: ValueRule<T>, problems: string[]): Parsed<T> {
   const checked = checkValue(rule, raw);
   if (checked.ok) return checked;
-  const got = rule.secret ? `a value of ${characters(raw.length)} that ${checked.defect}` : quote(rule, raw);
+  // A non-secret rule's own message (a list with one bad entry) says which part is wrong.
+  const got = rule.secret
+    ? `a value of ${characters(raw.length)} that ${checked.defect}`
+    : `${quote(rule, raw)}${checked.custom ? `, which ${checked.defect}` : ''}`;
   problems.push(`${name}: expected ${rule.expects}; got ${got}`);
   return { ok: false };
 }

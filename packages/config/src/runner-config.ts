@@ -11,10 +11,21 @@ export type LogLevel = (typeof logLevels)[number];
  */
 export type ConfigNeed = 'githubApp' | 'webhooks' | 'llm';
 
+/** One node of a Redis Cluster, as `REDIS_CLUSTER_NODES` lists it. */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
 /** Everything the apps read from the environment, checked and with defaults filled in. */
 export interface RunnerConfig {
   /** `redis://` or `rediss://` URL for BullMQ and shared retry state. */
   redisUrl: string;
+  /**
+   * Some or all nodes of a Redis Cluster (`REDIS_CLUSTER_NODES`): set, the apps connect in cluster mode,
+   * with `redisUrl`'s user, password and TLS for every node (its host and port are then unused).
+   */
+  redisClusterNodes: RedisNode[] | undefined;
   logLevel: LogLevel;
   github: {
     /** REST API base without a trailing slash: `https://api.github.com`, or `https://<host>/api/v3` on GHES. */

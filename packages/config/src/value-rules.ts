@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type LogLevel, logLevels } from './runner-config.ts';
+import { type LogLevel, logLevels, type RedisNode } from './runner-config.ts';
 import type { ValueRule } from './value-rule.ts';
 
 /** Clients join paths onto these URLs; a trailing slash would give `//repos/...`. */
@@ -23,6 +23,44 @@ export const redisUrlRule: ValueRule<string> = {
   expects: 'a redis:// URL such as redis://127.0.0.1:6379 (rediss:// for TLS)',
   secret: false,
   show: maskUserinfo,
+};
+
+/** Masks what may be credentials in a node list entry: anything up to an `@`. */
+function maskNodeCredentials(raw: string): string {
+  return raw
+    .split(',')
+    .map((entry) => entry.replace(/^[^@]*@/, '***@'))
+    .join(',');
+}
+
+/** `host:port`, `[ipv6]:port`; the defect says which entry is wrong and why. */
+function parseNode(entry: string): RedisNode | string {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]+)$/.exec(entry);
+  if (!match) return `has ${JSON.stringify(maskNodeCredentials(entry))}, not host:port`;
+  const port = Number(match[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    return `has ${JSON.stringify(entry)}, whose port is not from 1 to 65535`;
+  return { host: (match[1] ?? '').replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+// Node entries never carry credentials (REDIS_URL does), so an entry is quoted only masked.
+export const redisClusterNodesRule: ValueRule<RedisNode[]> = {
+  schema: z.string().transform((raw, context) => {
+    const nodes: RedisNode[] = [];
+    for (const entry of raw.split(',').map((part) => part.trim())) {
+      const node = entry === '' ? 'has an empty entry' : parseNode(entry);
+      if (typeof node === 'string') {
+        context.addIssue({ code: 'custom', message: node });
+        return z.NEVER;
+      }
+      nodes.push(node);
+    }
+    return nodes;
+  }),
+  expects:
+    "a comma-separated list of host:port, some or all of the cluster's nodes, e.g. 10.0.0.1:6379,10.0.0.2:6379 (credentials and TLS come from REDIS_URL)",
+  secret: false,
+  show: maskNodeCredentials,
 };
 
 export const logLevelRule: ValueRule<LogLevel> = {

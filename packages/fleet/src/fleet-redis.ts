@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { RedisFallbackOptions } from './redis-fallback.ts';
 
 /** What every Redis-backed primitive of the fleet is given. */
@@ -8,7 +8,7 @@ export interface FleetRedisOptions extends RedisFallbackOptions {
    * `maxRetriesPerRequest: 1` and a `commandTimeout`, so that a dead Redis fails a command at once instead
    * of queueing it (the operation timeout bounds the wait either way).
    */
-  redis: Redis;
+  redis: Redis | Cluster;
   /**
    * Start of every key, e.g. the queue prefix `{runner}`. Keys are `<prefix>:fleet:<kind>:<target>`, and
    * each script touches one key, so the layout works on a Redis Cluster; a hash tag in the prefix keeps

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /**
  * Where completed side effects are remembered, by idempotency key, so that a job that runs again
@@ -19,11 +19,11 @@ export interface RedisToolResultStoreOptions {
 export const defaultToolResultTtlMs = 7 * 24 * 60 * 60 * 1000;
 
 export class RedisToolResultStore implements ToolResultStore {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly prefix: string;
   private readonly ttlMs: number;
 
-  constructor(redis: Redis, options: RedisToolResultStoreOptions) {
+  constructor(redis: Redis | Cluster, options: RedisToolResultStoreOptions) {
     this.redis = redis;
     this.prefix = options.prefix;
     this.ttlMs = options.ttlMs ?? defaultToolResultTtlMs;

@@ -9,12 +9,12 @@ import {
   type RetryPolicy,
 } from '@runner/retry';
 import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { type AgentJobData, parseAgentJobData } from './agent-job.ts';
 import { agentQueueName } from './agent-queue.ts';
 import { recordCompletedRun } from './completed-run.ts';
 import { FleetStats, type JobOutcome } from './fleet-stats.ts';
 import { runInJobScope } from './job-scope.ts';
+import type { RedisClient } from './redis-client.ts';
 import { type LastError, RetryTracker } from './retry-tracker.ts';
 import type { TimelineEntry, TimelineLayer } from './timeline.ts';
 
@@ -41,7 +41,7 @@ export interface AgentWorkerOptions {
   /** For BullMQ; it needs `maxRetriesPerRequest: null`. */
   connection: ConnectionOptions;
   /** A plain client on the same Redis, for the retry tracking. */
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   concurrency: number;
   /** Recorded on each job this worker runs (BullMQ's `processedBy`) and shown by `getWorkers`. */

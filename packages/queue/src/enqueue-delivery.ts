@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { type AgentJobData, type ParsedJobData, parseAgentJobData } from './agent-job.ts';
 import type { AgentQueue } from './agent-queue.ts';
+import type { RedisClient } from './redis-client.ts';
 
 /** Deliveries can be redelivered (by hand or by API) for three days; one seen within that is never enqueued twice. */
 export const deliveryDedupeTtlMs = 72 * 60 * 60_000;
@@ -17,7 +17,7 @@ export type EnqueueResult = { outcome: 'enqueued'; jobId: string } | { outcome: 
 export interface EnqueueDeliveryOptions {
   queue: AgentQueue;
   /** A plain ioredis client on the same Redis as the queue, for the dedupe marks. */
-  redis: Redis;
+  redis: RedisClient;
   /** The queue prefix: dedupe marks live beside the queue's keys (same hash tag on a cluster). */
   prefix: string;
   data: AgentJobData;
@@ -107,7 +107,7 @@ const scriptSha1 = new Map<string, string>();
  * FLUSH): the script's text crosses the wire once, not with every delivery.
  */
 async function runScript(
-  redis: Redis,
+  redis: RedisClient,
   script: string,
   keys: readonly string[],
   args: ReadonlyArray<string | number>,

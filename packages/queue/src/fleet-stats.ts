@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.ts';
 
 export type JobOutcome = 'completed' | 'failed' | 'requeued' | 'delayed' | 'dead_lettered';
 
@@ -25,10 +25,10 @@ const minuteMs = 60_000;
  * and the last reported state of each upstream's circuit.
  */
 export class FleetStats {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisClient, prefix: string) {
     this.redis = redis;
     this.prefix = prefix;
   }

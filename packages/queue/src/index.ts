@@ -42,12 +42,17 @@ export {
   type RetryOutcome,
 } from './queue-inspector.ts';
 export {
-  closeRedis,
-  connectRedis,
-  failFastRedisOptions,
-  RedisUnreachableError,
+  connectionFailures,
+  createRedisClient,
+  nodeCredentials,
+  type RedisClient,
+  type RedisClusterNode,
+  type RedisTarget,
   redisHost,
-} from './redis-connection.ts';
+  redisMasters,
+  redisTargetVariable,
+} from './redis-client.ts';
+export { closeRedis, connectRedis, failFastRedisOptions, RedisUnreachableError } from './redis-connection.ts';
 export { assertNoEviction, EvictionPolicyError } from './redis-eviction-check.ts';
 export { type JobRetryRecord, type LastError, maxTimelineEntries, RetryTracker } from './retry-tracker.ts';
 export { exampleJobData } from './test-fixtures.ts';

@@ -1,8 +1,8 @@
 import type { Job, JobType } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { AgentJobData } from './agent-job.ts';
 import { type AgentQueue, agentQueueName } from './agent-queue.ts';
 import { type CircuitReport, FleetStats } from './fleet-stats.ts';
+import type { RedisClient } from './redis-client.ts';
 import { type LastError, RetryTracker } from './retry-tracker.ts';
 import type { TimelineEntry } from './timeline.ts';
 
@@ -74,12 +74,12 @@ const bullStates: Record<Exclude<InspectableState, 'dead-lettered'>, JobType> = 
  */
 export class QueueInspector {
   private readonly queue: AgentQueue;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
   private readonly tracker: RetryTracker;
   private readonly stats: FleetStats;
 
-  constructor(queue: AgentQueue, redis: Redis, prefix: string) {
+  constructor(queue: AgentQueue, redis: RedisClient, prefix: string) {
     this.queue = queue;
     this.redis = redis;
     this.prefix = prefix;

@@ -1,5 +1,13 @@
 import type { Logger } from '@runner/retry';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import {
+  connectionFailures,
+  createRedisClient,
+  type RedisClient,
+  type RedisTarget,
+  redisHost,
+  redisTargetVariable,
+} from './redis-client.ts';
 
 /**
  * ioredis options for clients that someone waits on (the intake answering GitHub within its 10 s webhook
@@ -27,49 +35,37 @@ export class RedisUnreachableError extends Error {
   override name = 'RedisUnreachableError';
   readonly code = 'redis_unreachable';
 
-  constructor(where: string, cause: unknown) {
+  /** `variable` is the setting that says where Redis is: REDIS_URL, or REDIS_CLUSTER_NODES. */
+  constructor(where: string, cause: unknown, variable = 'REDIS_URL') {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super(
-      `Cannot reach Redis at ${where} (${reason}); start it (docker compose up -d redis) or set REDIS_URL`,
-      {
-        cause,
-      },
+      `Cannot reach Redis at ${where} (${reason}); start it (docker compose up -d redis) or set ${variable}`,
+      { cause },
     );
   }
 }
 
-/** `host:port` of a Redis URL: where to look, without the password a URL may carry. */
-export function redisHost(url: string): string {
-  try {
-    return new URL(url).host || url;
-  } catch {
-    return 'the configured REDIS_URL';
-  }
-}
-
 // Clients being closed by us: their 'close' is a shutdown, not an outage.
-const closedByUs = new WeakSet<Redis>();
+const closedByUs = new WeakSet<RedisClient>();
 
 /**
- * A connected ioredis client with {@link failFastRedisOptions} (and `options`, e.g. `enableAutoPipelining`).
- * Logs an outage once when the connection drops (ioredis reports every failed reconnect attempt as an
- * error) and once when it is back.
+ * A connected ioredis client (a `Cluster` when the target lists cluster nodes) with
+ * {@link failFastRedisOptions} (and `options`, e.g. `enableAutoPipelining`). Logs an outage once when
+ * the connection drops (ioredis reports every failed reconnect attempt as an error) and once when it is
+ * back.
  * @throws RedisUnreachableError when the first connection fails; the client is then disconnected.
  */
 export async function connectRedis(
-  url: string,
+  target: RedisTarget,
   logger: Logger,
   name: string,
   options: RedisOptions = {},
-): Promise<Redis> {
-  const redis = new Redis(url, { ...failFastRedisOptions, ...options, connectionName: name });
+): Promise<RedisClient> {
+  const redis = createRedisClient(target, { ...failFastRedisOptions, ...options, connectionName: name });
   const fields = { target: 'redis', client: name };
-  let lastError: unknown;
+  const failure = connectionFailures(redis);
   let connected = false;
   let down = false;
-  redis.on('error', (error: unknown) => {
-    lastError = error;
-  });
   redis.on('close', () => {
     if (!connected || down || closedByUs.has(redis)) return;
     down = true;
@@ -86,13 +82,13 @@ export async function connectRedis(
   } catch (error) {
     redis.disconnect();
     // ioredis rejects with "Connection is closed."; the 'error' event had the reason (ECONNREFUSED, ...).
-    throw new RedisUnreachableError(redisHost(url), lastError ?? error);
+    throw new RedisUnreachableError(redisHost(target), failure() ?? error, redisTargetVariable(target));
   }
   return redis;
 }
 
 /** QUIT, or just drop the socket when Redis is unreachable (QUIT would fail, not wait). */
-export async function closeRedis(redis: Redis): Promise<void> {
+export async function closeRedis(redis: RedisClient): Promise<void> {
   closedByUs.add(redis);
   if (redis.status === 'end') return;
   if (redis.status !== 'ready') {

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { jobRetention } from './agent-queue.ts';
+import type { RedisClient } from './redis-client.ts';
 import type { TimelineEntry } from './timeline.ts';
 
 /** The last error of a job, as ops read it. */
@@ -36,12 +36,12 @@ export const maxTimelineEntries = 200;
  * failed job's retention, renewed on every write.
  */
 export class RetryTracker {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
   /** How long a job's tracking outlives its last write. In ms. */
   readonly ttlMs: number;
 
-  constructor(redis: Redis, prefix: string, ttlMs: number = jobRetention.failedMs) {
+  constructor(redis: RedisClient, prefix: string, ttlMs: number = jobRetention.failedMs) {
     this.redis = redis;
     this.prefix = prefix;
     this.ttlMs = ttlMs;

@@ -1,5 +1,6 @@
 import { backoffDelayMs, formatSeconds, type Logger, sleep as realSleep, type Sleep } from '@runner/retry';
-import { closeRedis, connectRedis, RedisUnreachableError, redisHost } from './redis-connection.ts';
+import { type RedisTarget, redisHost } from './redis-client.ts';
+import { closeRedis, connectRedis, RedisUnreachableError } from './redis-connection.ts';
 
 export interface WaitForRedisOptions {
   /** Stops waiting (a SIGTERM while Redis is still away): rejects with the signal's reason. */
@@ -16,12 +17,12 @@ export const waitForRedisBackoff = {
 } as const;
 
 /**
- * Resolves once Redis at `url` answers, trying again with backoff while it is away, and saying so in one
+ * Resolves once Redis at `target` (one server, or a cluster's nodes) answers, trying again with backoff while it is away, and saying so in one
  * log line per try: a process started before its Redis (a compose stack, a node reboot) waits for it
  * instead of crashing or hanging silently.
  */
 export async function waitForRedis(
-  url: string,
+  target: RedisTarget,
   logger: Logger,
   options: WaitForRedisOptions = {},
 ): Promise<void> {
@@ -29,16 +30,16 @@ export async function waitForRedis(
   for (let attempt = 1; ; attempt++) {
     options.signal?.throwIfAborted();
     try {
-      await closeRedis(await connectRedis(url, logger, 'startup-probe'));
+      await closeRedis(await connectRedis(target, logger, 'startup-probe'));
       if (attempt > 1)
-        logger.info({ target: 'redis', attempt }, `Redis at ${redisHost(url)} answers; starting`);
+        logger.info({ target: 'redis', attempt }, `Redis at ${redisHost(target)} answers; starting`);
       return;
     } catch (error) {
       if (!(error instanceof RedisUnreachableError)) throw error;
       const delayMs = backoffDelayMs(attempt - 1, waitForRedisBackoff);
       logger.warn(
         { target: 'redis', attempt, delayMs: Math.round(delayMs) },
-        `Redis at ${redisHost(url)} does not answer (${reasonOf(error.cause)}); trying again in ${formatSeconds(delayMs)} (attempt ${attempt})`,
+        `Redis at ${redisHost(target)} does not answer (${reasonOf(error.cause)}); trying again in ${formatSeconds(delayMs)} (attempt ${attempt})`,
       );
       await sleep(delayMs, options.signal);
     }

@@ -59,6 +59,13 @@ export {
 export { StepNestingError } from './perform-step.ts';
 export type { RecordedRequest } from './recorded-request.ts';
 export {
+  defaultRedisClusterOptions,
+  type RedisClusterHandle,
+  redisClusterUnavailable,
+  type StartRedisClusterOptions,
+  startRedisCluster,
+} from './redis-cluster.ts';
+export {
   InvalidRedisUrlError,
   RedisPortTakenError,
   RedisServerNotFoundError,

@@ -69,7 +69,7 @@ function hasExited(child: ChildProcess): boolean {
 }
 
 /** Resolves true once `child` has exited, or false after `timeoutMs`. */
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (hasExited(child)) return Promise.resolve(true);
   return new Promise((resolve) => {
     const onExit = (): void => {

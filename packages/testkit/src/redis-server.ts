@@ -112,7 +112,7 @@ function privateHandle(first: RedisProcess, plan: RedisLaunchPlan, startTimeoutM
   return { url: `redis://${host}:${port}`, host, port, external: false, stop, shutdown, start };
 }
 
-function serverArgs(port: number, host: string, dir: string, extra: readonly string[]): string[] {
+export function serverArgs(port: number, host: string, dir: string, extra: readonly string[]): string[] {
   // biome-ignore format: one option per line, like the redis.conf it stands in for
   return [
     '--port', String(port),

@@ -1,6 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig, type RunnerConfig } from '@runner/config';
-import { type AgentJobData, type AgentQueue, createAgentQueue, RetryTracker } from '@runner/queue';
+import {
+  type AgentJobData,
+  type AgentQueue,
+  closeRedis,
+  createAgentQueue,
+  createRedisClient,
+  RetryTracker,
+} from '@runner/queue';
 import {
   type FakeGitHub,
   type FakeGitHubOptions,
@@ -13,7 +20,6 @@ import {
 } from '@runner/testkit';
 import { createLogger, type RunningWorker, startWorker } from '@runner/worker';
 import { type Job, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
 
 export const llmRoute = 'POST /v1/chat/completions';
 export const issue = { owner: 'octo-org', repo: 'octo-repo', number: 1 } as const;
@@ -45,6 +51,10 @@ export const fastRetryEnv: Record<string, string> = {
 
 export interface HarnessOptions {
   redisUrl: string;
+  /** `REDIS_CLUSTER_NODES`: run on a Redis Cluster (then `prefix` needs a hash tag). */
+  redisClusterNodes?: string;
+  /** `QUEUE_PREFIX`. Default: a fresh unique prefix. */
+  prefix?: string;
   llm?: RouteScript;
   github?: FakeGitHubOptions;
   env?: Record<string, string>;
@@ -74,9 +84,10 @@ export interface Harness {
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const github = await startFakeGitHub(options.github);
   const llm = await startFakeUpstream({ [llmRoute]: options.llm ?? [triageModel()] });
-  const prefix = uniquePrefix('e2e');
+  const prefix = options.prefix ?? uniquePrefix('e2e');
   const env: Record<string, string> = {
     REDIS_URL: options.redisUrl,
+    ...(options.redisClusterNodes === undefined ? {} : { REDIS_CLUSTER_NODES: options.redisClusterNodes }),
     QUEUE_PREFIX: prefix,
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'silent',
     GITHUB_APP_ID: '123456',
@@ -90,11 +101,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     ...options.env,
   };
   const config = loadConfig(env, { needs: ['githubApp', 'webhooks'] });
-  const connection = { url: options.redisUrl, maxRetriesPerRequest: null };
+  // Clients made as the apps make them (a Cluster when REDIS_CLUSTER_NODES is set); QueueEvents
+  // duplicates its own, the queue shares the one it is given.
+  const connection = createRedisClient(config, { maxRetriesPerRequest: null });
   const queue = createAgentQueue({ connection, prefix, policy: config.retry.job });
   const events = new QueueEvents('agent-jobs', { connection, prefix });
   await events.waitUntilReady();
-  const redis = new Redis(options.redisUrl);
+  const redis = createRedisClient(config);
   // A test may take Redis down on purpose; these clients reconnect by themselves meanwhile.
   // A test may wait on hundreds of jobs at once (the fault suite), and each wait listens on the queue.
   queue.setMaxListeners(0);
@@ -102,6 +115,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   queue.on('error', ignore);
   events.on('error', ignore);
   redis.on('error', ignore);
+  connection.on('error', ignore);
   const tracker = new RetryTracker(redis, prefix);
   let worker: RunningWorker | undefined;
   if (!options.noWorker) worker = await startWorker(config, { logger: createLogger(config.logLevel) });
@@ -147,6 +161,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       await worker?.close(5_000);
       await events.close();
       await queue.close();
+      await closeRedis(connection);
       redis.disconnect();
       await llm.close();
       await github.close();

@@ -1,4 +1,11 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import {
+  connectionFailures,
+  createRedisClient,
+  type RedisClient,
+  type RedisTarget,
+  redisHost,
+} from '@runner/queue';
+import type { RedisOptions } from 'ioredis';
 import { CliError } from './cli-errors.ts';
 
 /**
@@ -29,8 +36,13 @@ export const defaultConnectRedisOptions = {
 export class RedisUnreachableError extends CliError {
   override name = 'RedisUnreachableError';
 
-  constructor(url: string, reason: string, options?: ErrorOptions) {
-    super(`cannot reach Redis at ${redactRedisUrl(url)} (${reason}); is it running? Set REDIS_URL.`, options);
+  constructor(target: RedisTarget, reason: string, options?: ErrorOptions) {
+    const variable =
+      typeof target === 'string' || !target.redisClusterNodes ? 'REDIS_URL' : 'REDIS_CLUSTER_NODES';
+    super(
+      `cannot reach Redis at ${redactRedisTarget(target)} (${reason}); is it running? Set ${variable}.`,
+      options,
+    );
   }
 }
 
@@ -43,6 +55,12 @@ export function redactRedisUrl(url: string): string {
   } catch {
     return 'the configured REDIS_URL';
   }
+}
+
+/** Where Redis is, for people: the URL without credentials, or the cluster's nodes. */
+export function redactRedisTarget(target: RedisTarget): string {
+  if (typeof target === 'string') return redactRedisUrl(target);
+  return target.redisClusterNodes ? redisHost(target) : redactRedisUrl(target.redisUrl);
 }
 
 /** Node's codes for a TLS certificate it would not accept (self-signed, unknown CA, wrong name, expired). */
@@ -64,20 +82,21 @@ export function connectionReason(error: unknown): string {
 }
 
 /**
- * A connected ioredis client with {@link cliRedisOptions}, or a clear failure within `timeoutMs`.
+ * A connected ioredis client with {@link cliRedisOptions} (a `Cluster` when the target lists cluster
+ * nodes), or a clear failure within `timeoutMs`.
  * @throws RedisUnreachableError when the connection fails or takes too long; the client is dropped.
  */
 export async function connectRedis(
-  url: string,
+  target: RedisTarget,
   options: { timeoutMs?: number; name?: string } = {},
-): Promise<Redis> {
+): Promise<RedisClient> {
   const timeoutMs = options.timeoutMs ?? defaultConnectRedisOptions.timeoutMs;
-  const redis = new Redis(url, { ...cliRedisOptions, connectionName: options.name ?? 'runner-ops' });
-  // Without a listener ioredis prints every failed reconnect attempt; the reason is kept for the report.
-  let lastError: unknown;
-  redis.on('error', (error: unknown) => {
-    lastError = error;
+  const redis = createRedisClient(target, {
+    ...cliRedisOptions,
+    connectionName: options.name ?? 'runner-ops',
   });
+  // Without a listener ioredis prints every failed reconnect attempt; the reason is kept for the report.
+  const failure = connectionFailures(redis);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -90,8 +109,8 @@ export async function connectRedis(
   } catch (error) {
     redis.disconnect();
     // ioredis rejects with "Connection is closed."; the 'error' event had the reason (ECONNREFUSED, ...).
-    const why = lastError ?? error;
-    throw new RedisUnreachableError(url, connectionReason(why), { cause: why });
+    const why = failure() ?? error;
+    throw new RedisUnreachableError(target, connectionReason(why), { cause: why });
   } finally {
     clearTimeout(timer);
   }

@@ -1,10 +1,15 @@
 import { ConfigError, loadConfig, type RunnerConfig } from '@runner/config';
-import { type AgentQueue, closeRedis, createAgentQueue, QueueInspector } from '@runner/queue';
-import type { Redis } from 'ioredis';
+import {
+  type AgentQueue,
+  closeRedis,
+  createAgentQueue,
+  QueueInspector,
+  type RedisClient,
+} from '@runner/queue';
 import type { CliContext, CliWriter } from './cli-context.ts';
 import { CliError, exitCodes, isBug, oneLine, UsageError } from './cli-errors.ts';
 import { type Command, parseCommandLine } from './command-line.ts';
-import { connectRedis, redactRedisUrl } from './connect-redis.ts';
+import { connectRedis, redactRedisTarget } from './connect-redis.ts';
 import { createStyle } from './format.ts';
 import { runJob, runJobs } from './jobs-command.ts';
 import { runClean, runPause, runRemove, runRetry, runRetryFailed } from './manage-commands.ts';
@@ -105,7 +110,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     }
     // A Redis that went away mid-command says so; any other refusal (a Redis reply, BullMQ) is its message.
     const lost = session !== undefined && session.redis.status !== 'ready';
-    fail(lost ? `lost Redis at ${redactRedisUrl(config.redisUrl)} (${oneLine(error)})` : oneLine(error));
+    fail(lost ? `lost Redis at ${redactRedisTarget(config)} (${oneLine(error)})` : oneLine(error));
     return exitCodes.failed;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
@@ -145,14 +150,14 @@ async function dispatch(command: Command, context: CliContext, options: RunCliOp
 }
 
 interface Session {
-  redis: Redis;
+  redis: RedisClient;
   inspector: QueueInspector;
   close(): Promise<void>;
 }
 
 /** One fail-fast client, shared by the BullMQ queue and the inspector's own reads. */
 async function openSession(config: RunnerConfig, connectTimeoutMs: number | undefined): Promise<Session> {
-  const redis = await connectRedis(config.redisUrl, {
+  const redis = await connectRedis(config, {
     ...(connectTimeoutMs === undefined ? {} : { timeoutMs: connectTimeoutMs }),
   });
   // Handed to BullMQ as an instance we own: a connection BullMQ made itself would use its own options

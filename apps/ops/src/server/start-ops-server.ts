@@ -8,9 +8,9 @@ import {
   createAgentQueue,
   FleetStats,
   QueueInspector,
+  type RedisClient,
   waitForRedis,
 } from '@runner/queue';
-import type { Redis } from 'ioredis';
 import { closeServer } from './close-server.ts';
 import { createOpsHandler, type OpsBackend } from './create-ops-handler.ts';
 import { createDashboard } from './dashboard.ts';
@@ -82,7 +82,7 @@ export async function startOpsServer(
 
   const stopWaiting = new AbortController();
   const connecting = (async () => {
-    if (options.waitForRedis) await waitForRedis(config.redisUrl, logger, { signal: stopWaiting.signal });
+    if (options.waitForRedis) await waitForRedis(config, logger, { signal: stopWaiting.signal });
     backend = await connectBackend(config, logger);
     if (options.waitForRedis) logger.info({ prefix }, 'Ready: reading the queue');
   })();
@@ -135,14 +135,14 @@ interface ConnectedBackend extends OpsBackend {
 /** Connects to Redis, refusing one that may evict keys, and opens what the routes read. */
 async function connectBackend(config: RunnerConfig, logger: OpsLogger): Promise<ConnectedBackend> {
   const prefix = config.queue.prefix;
-  const redis = await connectRedis(config.redisUrl, logger, 'ops');
+  const redis = await connectRedis(config, logger, 'ops');
   // The queue gets its own client, with the same fail-fast options, handed to BullMQ as an instance we
   // own: with Redis down, BullMQ's close() of a connection it created rejects and its disconnect() may
   // never resolve, while a client of ours can always be dropped.
-  let queueRedis: Redis;
+  let queueRedis: RedisClient;
   try {
     await assertNoEviction(redis);
-    queueRedis = await connectRedis(config.redisUrl, logger, 'ops-queue');
+    queueRedis = await connectRedis(config, logger, 'ops-queue');
   } catch (error) {
     await closeRedis(redis);
     throw error;
