@@ -24,9 +24,10 @@ export interface RedisHandle {
   /**
    * Takes the private server down, keeping its port and data dir, so that `start()` brings it back with
    * whatever it persisted (pass `--appendonly yes` in `args` to keep the data). SIGTERM by default, as an
-   * operator would: Redis then writes what it holds to disk. `{ signal: 'SIGKILL' }` is a crash: Redis
-   * keeps only what it had fsynced (with `--appendfsync everysec`, up to the last second's writes are
-   * gone). Throws for an external server, which is not ours to stop.
+   * operator would: Redis then writes what it holds to disk. `{ signal: 'SIGKILL' }` is a crash of the
+   * process: Redis keeps only what it had handed to the OS (with `--appendfsync everysec` on a slow disk
+   * it may hold up to 2 s of answered writes back). Throws for an external server, which is not ours to
+   * stop.
    */
   shutdown(options?: RedisShutdownOptions): Promise<void>;
   /** Starts a server taken down by `shutdown()` again, on the same port and dir; resolves once it answers. */

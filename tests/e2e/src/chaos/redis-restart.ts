@@ -14,7 +14,7 @@ export interface RedisRestartOptions {
   workers: number;
   /** How Redis goes down: a clean shutdown (it writes its AOF) or a crash. */
   signal: 'SIGTERM' | 'SIGKILL';
-  /** Redis's `appendfsync`: `always` loses nothing acknowledged in a crash, `everysec` up to ~1 s of it. */
+  /** Redis's `appendfsync`: `always` loses nothing acknowledged in a crash, `everysec` up to ~1–2 s of it. */
   appendfsync: 'always' | 'everysec';
   /** Redis goes down this long after the first delivery, in ms. */
   downAfterMs: number;
