@@ -234,15 +234,47 @@ describe('POST /webhooks', () => {
     enqueueFails = true;
     const response = await postWebhook(url, issuesPayload(), { deliveryId: 'delivery-redis-down' });
 
-    expect(response).toMatchObject({ status: 503, body: { error: 'queue unavailable, retry later' } });
     expect(fake.calls).toHaveLength(1);
-    expect(log.lines).toContainEqual(
-      expect.objectContaining({
-        deliveryId: 'delivery-redis-down',
-        status: 503,
-        cause: 'connect ECONNREFUSED 127.0.0.1:6379',
-      }),
-    );
+    expectQueueUnavailable(response, 'delivery-redis-down', 'connect ECONNREFUSED 127.0.0.1:6379');
+  });
+});
+
+/** A 503 for a job that could not be stored, logged with the delivery and the reason. */
+function expectQueueUnavailable(
+  response: { status: number; body: unknown },
+  deliveryId: string,
+  cause: string,
+) {
+  expect(response).toMatchObject({ status: 503, body: { error: 'queue unavailable, retry later' } });
+  expect(log.lines).toContainEqual(expect.objectContaining({ deliveryId, status: 503, cause }));
+}
+
+describe('POST /webhooks bounds the wait for Redis', () => {
+  it('answers 503 once the enqueue timeout has passed, when Redis holds the commands', async () => {
+    // A paused Redis: the commands are sent, and nothing comes back.
+    const held = recordingEnqueue(() => new Promise(() => {}));
+    const slow = createIntake({
+      secret,
+      appSlug,
+      maxBodyBytes,
+      enqueue: held.enqueue,
+      enqueueTimeoutMs: 200,
+      isReady: () => Promise.resolve(true),
+      logger: log.logger,
+    });
+    const slowUrl = await listenLocal(slow);
+    try {
+      const response = await within(
+        2_000,
+        '503 after the enqueue timeout',
+        postWebhook(slowUrl, issuesPayload(), { deliveryId: 'delivery-held' }),
+      );
+      expect(held.calls).toHaveLength(1);
+      expectQueueUnavailable(response, 'delivery-held', 'no answer from Redis within 200 ms');
+    } finally {
+      slow.closeAllConnections();
+      slow.close();
+    }
   });
 });
 

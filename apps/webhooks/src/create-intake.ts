@@ -13,6 +13,8 @@ export interface IntakeOptions {
   maxBodyBytes: number;
   /** Stores the job; `enqueueDelivery` in production, a fake in tests. Throws → 503. */
   enqueue: Enqueue;
+  /** Longest `enqueue` may take before the answer is 503, in ms. Default `defaultIntakeOptions.enqueueTimeoutMs`. */
+  enqueueTimeoutMs?: number;
   /** Whether the queue can take jobs (Redis answers); bounded by `readyTimeoutMs`. */
   isReady: () => Promise<boolean>;
   logger: IntakeLogger;
@@ -32,6 +34,8 @@ export const defaultIntakeOptions = {
    * GitHub sends its body at once; a sender that trickles would hold a socket and a buffer.
    */
   bodyTimeoutMs: 10_000,
+  /** `WEBHOOK_ENQUEUE_TIMEOUT_MS`'s default, in ms: a 503 well within GitHub's 10 s when Redis holds commands. */
+  enqueueTimeoutMs: 5_000,
   /** How long `/readyz` waits for `isReady`, in ms; no answer by then is "not ready". */
   readyTimeoutMs: 1_000,
   /** Node's `server.headersTimeout`: the whole header block must arrive within this, in ms (Node: 60 s). */
@@ -72,6 +76,7 @@ export function createIntake(options: IntakeOptions): Server {
     maxBodyBytes: options.maxBodyBytes,
     bodyTimeoutMs,
     enqueue: options.enqueue,
+    enqueueTimeoutMs: options.enqueueTimeoutMs ?? defaultIntakeOptions.enqueueTimeoutMs,
     logger: options.logger,
     now: options.now ?? (() => new Date()),
     closing,

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { AgentJobData, EnqueueResult } from '@runner/queue';
 import { deliveryToJob } from './delivery-to-job.ts';
+import { withEnqueueDeadline } from './enqueue-deadline.ts';
 import { replyJson } from './http-reply.ts';
 import {
   BadDeliveryError,
@@ -27,6 +28,8 @@ export interface WebhookHandlerOptions {
   maxBodyBytes: number;
   bodyTimeoutMs: number;
   enqueue: Enqueue;
+  /** Longest `enqueue` may take before the answer is 503, in ms. */
+  enqueueTimeoutMs: number;
   logger: IntakeLogger;
   now: () => Date;
   /** True once the server is shutting down: answers then close their connection. */
@@ -80,7 +83,10 @@ export async function handleWebhook(
     const bodyDigest = createHash('sha256').update(hmac).digest('hex');
     let result: EnqueueResult;
     try {
-      result = await options.enqueue(decision.data, bodyDigest);
+      result = await withEnqueueDeadline(
+        options.enqueue(decision.data, bodyDigest),
+        options.enqueueTimeoutMs,
+      );
     } catch (error) {
       throw new QueueUnavailableError(error);
     }

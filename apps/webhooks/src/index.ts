@@ -6,6 +6,7 @@ export {
   type DeliveryToJobOptions,
   deliveryToJob,
 } from './delivery-to-job.ts';
+export { EnqueueTimeoutError } from './enqueue-deadline.ts';
 export type { Enqueue } from './handle-webhook.ts';
 export {
   BadDeliveryError,

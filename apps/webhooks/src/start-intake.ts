@@ -78,6 +78,7 @@ export async function startIntake(
     secret,
     appSlug,
     maxBodyBytes: config.webhooks.maxBodyBytes,
+    enqueueTimeoutMs: config.webhooks.enqueueTimeoutMs,
     enqueue: (data, bodyDigest) => {
       if (!backend) throw new Error(`Redis at ${redisHost(config)} is not reachable yet`);
       const { queue, redis } = backend;

@@ -38,6 +38,8 @@ export const configDefaults = {
   webhooksPort: 3000,
   // GitHub caps webhook payloads at 25 MB.
   webhookMaxBodyBytes: 25 * 1024 * 1024,
+  // GitHub gives up on a delivery after 10 s; a slow Redis must get a 503 well before that.
+  webhookEnqueueTimeoutMs: 5_000,
   opsPort: 3001,
   opsHost: '127.0.0.1',
 } as const;
@@ -238,6 +240,13 @@ export const envVariables: readonly EnvVariable[] = [
     name: 'WEBHOOK_MAX_BODY_BYTES',
     description: "Largest webhook body accepted, in bytes (GitHub's own cap is 25 MB); larger ones get 413",
     default: String(configDefaults.webhookMaxBodyBytes),
+    secret: false,
+  },
+  {
+    name: 'WEBHOOK_ENQUEUE_TIMEOUT_MS',
+    description:
+      "Longest the intake waits for Redis to store a delivery's job, in ms (at most 9000: GitHub gives up after 10 s); then 503",
+    default: String(configDefaults.webhookEnqueueTimeoutMs),
     secret: false,
   },
   {

@@ -53,7 +53,7 @@ describe('loadConfig', () => {
       },
       job: { deadlineMs: 900_000 },
       agent: { maxTurns: 8 },
-      webhooks: { port: 3000, maxBodyBytes: 26_214_400 },
+      webhooks: { port: 3000, maxBodyBytes: 26_214_400, enqueueTimeoutMs: 5_000 },
       ops: { port: 3001, host: '127.0.0.1', token: undefined },
       metricsPort: undefined,
       fleet: {
@@ -115,7 +115,7 @@ describe('loadConfig', () => {
       },
       job: { deadlineMs: 900_000 },
       agent: { maxTurns: 8 },
-      webhooks: { port: 3000, maxBodyBytes: 26_214_400 },
+      webhooks: { port: 3000, maxBodyBytes: 26_214_400, enqueueTimeoutMs: 5_000 },
       ops: { port: 3001, host: '127.0.0.1', token: undefined },
       metricsPort: undefined,
       fleet: {
@@ -411,7 +411,7 @@ describe('loadConfig: queue, worker, agent and intake settings', () => {
     });
     expect(config.job).toEqual({ deadlineMs: 900_000 });
     expect(config.agent).toEqual({ maxTurns: 8 });
-    expect(config.webhooks).toEqual({ port: 3000, maxBodyBytes: 26_214_400 });
+    expect(config.webhooks).toEqual({ port: 3000, maxBodyBytes: 26_214_400, enqueueTimeoutMs: 5_000 });
   });
 
   it('reads them, hash-tagged prefixes included', () => {
@@ -423,13 +423,20 @@ describe('loadConfig: queue, worker, agent and intake settings', () => {
       AGENT_MAX_TURNS: '3',
       WEBHOOKS_PORT: '8080',
       WEBHOOK_MAX_BODY_BYTES: '1048576',
+      WEBHOOK_ENQUEUE_TIMEOUT_MS: '3000',
     });
     expect(config.queue.prefix).toBe('{runner}');
     expect(config.worker.concurrency).toBe(10);
     expect(config.worker.id).toBe('box-1:worker-a');
     expect(config.job.deadlineMs).toBe(60_000);
     expect(config.agent.maxTurns).toBe(3);
-    expect(config.webhooks).toEqual({ port: 8080, maxBodyBytes: 1_048_576 });
+    expect(config.webhooks).toEqual({ port: 8080, maxBodyBytes: 1_048_576, enqueueTimeoutMs: 3_000 });
+  });
+
+  it('refuses an enqueue timeout GitHub would not wait for', () => {
+    expect(() => loadConfig({ WEBHOOK_ENQUEUE_TIMEOUT_MS: '10000' })).toThrow(
+      'WEBHOOK_ENQUEUE_TIMEOUT_MS: expected a whole number from 100 to 9000',
+    );
   });
 
   it('names each bad one with what it expects', () => {

@@ -86,6 +86,8 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   const maxTurns = number('AGENT_MAX_TURNS', 1, 100, 'model turns');
   const port = number('WEBHOOKS_PORT', 0, 65_535, 'a TCP port');
   const maxBodyBytes = number('WEBHOOK_MAX_BODY_BYTES', 1_024, 100 * 1024 * 1024, 'bytes');
+  // The answer must reach GitHub within its 10 s, with a second left for the network.
+  const enqueueTimeoutMs = number('WEBHOOK_ENQUEUE_TIMEOUT_MS', 100, 9_000, 'milliseconds');
   const opsPort = number('OPS_PORT', 0, 65_535, 'a TCP port');
   const opsHost = readVariable(env, 'OPS_HOST', opsHostRule, problems);
   const opsToken = readVariable(env, 'OPS_TOKEN', opsTokenRule, problems);
@@ -136,6 +138,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     webhooks: {
       port: port ?? configDefaults.webhooksPort,
       maxBodyBytes: maxBodyBytes ?? configDefaults.webhookMaxBodyBytes,
+      enqueueTimeoutMs: enqueueTimeoutMs ?? configDefaults.webhookEnqueueTimeoutMs,
     },
     ops: {
       port: opsPort ?? configDefaults.opsPort,

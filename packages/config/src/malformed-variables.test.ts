@@ -33,6 +33,7 @@ const malformed: Record<string, string | { anyText: string }> = {
   AGENT_MAX_TURNS: '0',
   WEBHOOKS_PORT: '70000',
   WEBHOOK_MAX_BODY_BYTES: '-5',
+  WEBHOOK_ENQUEUE_TIMEOUT_MS: '10000',
   OPS_PORT: 'http',
   OPS_HOST: 'a host',
   OPS_TOKEN: 'xyzzy',

@@ -73,6 +73,8 @@ export interface RunnerConfig {
   webhooks: {
     port: number;
     maxBodyBytes: number;
+    /** Longest the intake waits for Redis to store a delivery's job before answering 503. In ms. */
+    enqueueTimeoutMs: number;
   };
   ops: {
     port: number;

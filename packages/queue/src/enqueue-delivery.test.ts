@@ -114,6 +114,31 @@ describe('enqueueDelivery', () => {
     }
   });
 
+  it('lets the redelivery through when Redis ran the mark after the intake had given up on it', async () => {
+    const prefix = uniquePrefix('enqueue');
+    const queue = createAgentQueue({ connection: { url: server.url }, prefix });
+    // The intake's fail-fast client gives up on a command Redis holds; Redis still runs it later.
+    const impatient = new Redis(server.url, { commandTimeout: 200 });
+    const admin = new Redis(server.url);
+    try {
+      const delivery = () => ({ queue, prefix, data: data('d-6'), bodyDigest: sha('body-6') });
+      await impatient.ping();
+      await admin.call('CLIENT', 'PAUSE', '1000', 'ALL');
+      await expect(enqueueDelivery({ ...delivery(), redis: impatient })).rejects.toThrow(/timed out/);
+      // Held behind the pause, after the mark: Redis resumes held commands in the order they came.
+      await admin.ping();
+      expect(await redis.exists(`${prefix}:delivery:d-6`)).toBe(1);
+
+      expect(await enqueueDelivery({ ...delivery(), redis })).toEqual({ outcome: 'enqueued', jobId: 'd-6' });
+      expect((await queue.getJob('d-6'))?.data.deliveryId).toBe('d-6');
+      expect((await enqueueDelivery({ ...delivery(), redis })).outcome).toBe('duplicate');
+    } finally {
+      impatient.disconnect();
+      admin.disconnect();
+      await queue.close();
+    }
+  });
+
   it('removes its marks when the job could not be added, so GitHub’s redelivery gets through', async () => {
     const prefix = uniquePrefix('enqueue');
     const queue = createAgentQueue({ connection: { url: server.url }, prefix });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type AgentJobData, type ParsedJobData, parseAgentJobData } from './agent-job.ts';
-import type { AgentQueue } from './agent-queue.ts';
+import { type AgentQueue, agentQueueName } from './agent-queue.ts';
 import type { RedisClient } from './redis-client.ts';
 
 /** Deliveries can be redelivered (by hand or by API) for three days; one seen within that is never enqueued twice. */
@@ -46,17 +46,25 @@ export function validateJobData(data: unknown): ParsedJobData {
 
 // Both marks, or neither: checked and set in one step so that two intakes cannot both win. On a
 // duplicate it returns the delivery id that came first (a replayed body arrives under a new id).
+// A mark is `pending:<id>` until its job is stored. One still pending for this very delivery with no job
+// behind it was left by an attempt that stored nothing (Redis ran the mark after the intake had given up
+// on it and answered 503, or went away before the add): the redelivery carries on instead of being
+// answered "duplicate" for a job that does not exist. Were that attempt still running, both adds carry
+// the same job id, and BullMQ stores one job.
 const markScript = `
 local first = redis.call('GET', KEYS[1]) or redis.call('GET', KEYS[2])
-if first then return first end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+if first then
+  local pendingFor = string.match(first, '^pending:(.*)$')
+  if pendingFor ~= ARGV[1] or redis.call('EXISTS', KEYS[3]) == 1 then return pendingFor or first end
+end
+redis.call('SET', KEYS[1], 'pending:' .. ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[2], 'pending:' .. ARGV[1], 'PX', ARGV[2])
 return false`;
 
 // Once the job is stored, both marks hold for the whole dedupe window: one command, not one per mark.
 const keepScript = `
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[1])
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[1])
 return 1`;
 
 /**
@@ -73,7 +81,8 @@ export async function enqueueDelivery(options: EnqueueDeliveryOptions): Promise<
   const data = validated.has(options.data) ? options.data : checked(options.data);
 
   const keys = [`${prefix}:delivery:${data.deliveryId}`, `${prefix}:delivery-body:${bodyDigest}`] as const;
-  const first = await runScript(redis, markScript, keys, [data.deliveryId, pendingMarkTtlMs]);
+  const jobKey = `${prefix}:${agentQueueName}:${data.deliveryId}`;
+  const first = await runScript(redis, markScript, [...keys, jobKey], [data.deliveryId, pendingMarkTtlMs]);
   if (typeof first === 'string') return { outcome: 'duplicate', jobId: first };
 
   try {
@@ -83,7 +92,7 @@ export async function enqueueDelivery(options: EnqueueDeliveryOptions): Promise<
     await redis.del(...keys).catch(() => {});
     throw error;
   }
-  await runScript(redis, keepScript, keys, [deliveryDedupeTtlMs]);
+  await runScript(redis, keepScript, keys, [deliveryDedupeTtlMs, data.deliveryId]);
   return { outcome: 'enqueued', jobId: data.deliveryId };
 }
 

@@ -75,6 +75,7 @@ export {
 export {
   defaultRedisServerOptions,
   type RedisHandle,
+  type RedisShutdownOptions,
   type StartRedisOptions,
   startRedis,
 } from './redis-server.ts';

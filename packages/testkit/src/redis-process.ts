@@ -96,12 +96,16 @@ function spawned(child: ChildProcess, binary: string): Promise<void> {
 }
 
 /**
- * Stops a redis-server child: SIGTERM, then SIGKILL if it has not exited within
+ * Stops a redis-server child: `signal` (SIGTERM by default), then SIGKILL if it has not exited within
  * `killTimeoutMs`. Does not remove its dir.
  */
-export async function stopRedisProcess(live: RedisProcess, killTimeoutMs: number): Promise<void> {
+export async function stopRedisProcess(
+  live: RedisProcess,
+  killTimeoutMs: number,
+  signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM',
+): Promise<void> {
   if (!hasExited(live.child)) {
-    live.child.kill('SIGTERM');
+    live.child.kill(signal);
     if (!(await waitForExit(live.child, killTimeoutMs))) {
       live.child.kill('SIGKILL');
       await waitForExit(live.child, killTimeoutMs);

@@ -93,6 +93,28 @@ describe('startRedis (private server)', () => {
     expect(await client(handle).get(key)).toBe('across the restart');
   });
 
+  it("shutdown({ signal: 'SIGKILL' }) is a crash: Redis writes nothing on the way down, unlike SIGTERM", async () => {
+    // With a save point set, a clean shutdown writes a snapshot; a killed Redis cannot.
+    const handle = await startRedis({ forcePrivate: true, args: ['--save', '3600 1'] });
+    handles.push(handle);
+    const key = `${uniquePrefix('crash')}:snapshot`;
+    const before = client(handle);
+    await before.set(key, 'only in memory');
+    await before.quit();
+
+    await handle.shutdown();
+    await handle.start();
+    const afterTerm = client(handle);
+    expect(await afterTerm.get(key)).toBe('only in memory');
+    await afterTerm.set(key, 'changed after the snapshot');
+    await afterTerm.quit();
+
+    await handle.shutdown({ signal: 'SIGKILL' });
+    expect(await connectOutcome(handle.host, handle.port)).toBe('ECONNREFUSED');
+    await handle.start();
+    expect(await client(handle).get(key)).toBe('only in memory');
+  });
+
   it('gives concurrent servers different ports', async () => {
     const [a, b] = await Promise.all([privateRedis(), privateRedis()]);
     expect(a?.port).not.toBe(b?.port);

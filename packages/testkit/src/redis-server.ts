@@ -22,13 +22,22 @@ export interface RedisHandle {
   /** Stops the private server and removes its temp dir. Idempotent. */
   stop(): Promise<void>;
   /**
-   * Takes the private server down (SIGTERM, as an operator or a crash would), keeping its port and
-   * data dir, so that `start()` brings it back with whatever it persisted (pass `--appendonly yes` in
-   * `args` to keep the data). Throws for an external server, which is not ours to stop.
+   * Takes the private server down, keeping its port and data dir, so that `start()` brings it back with
+   * whatever it persisted (pass `--appendonly yes` in `args` to keep the data). SIGTERM by default, as an
+   * operator would: Redis then writes what it holds to disk. `{ signal: 'SIGKILL' }` is a crash of the
+   * process: Redis keeps only what it had handed to the OS (with `--appendfsync everysec` on a slow disk
+   * it may hold up to 2 s of answered writes back). Throws for an external server, which is not ours to
+   * stop.
    */
-  shutdown(): Promise<void>;
+  shutdown(options?: RedisShutdownOptions): Promise<void>;
   /** Starts a server taken down by `shutdown()` again, on the same port and dir; resolves once it answers. */
   start(): Promise<void>;
+}
+
+/** Options for {@link RedisHandle.shutdown}. */
+export interface RedisShutdownOptions {
+  /** How Redis goes down: SIGTERM (a clean shutdown) or SIGKILL (a crash). Default SIGTERM. */
+  readonly signal?: 'SIGTERM' | 'SIGKILL';
 }
 
 /** Options for {@link startRedis}. */
@@ -101,8 +110,8 @@ function privateHandle(first: RedisProcess, plan: RedisLaunchPlan, startTimeoutM
     })();
     return stopping;
   };
-  const shutdown = async (): Promise<void> => {
-    if (live) await stopRedisProcess(live, plan.killTimeoutMs);
+  const shutdown = async (options: RedisShutdownOptions = {}): Promise<void> => {
+    if (live) await stopRedisProcess(live, plan.killTimeoutMs, options.signal);
     live = undefined;
   };
   const start = async (): Promise<void> => {

@@ -1,6 +1,8 @@
 import { type RedisHandle, startRedis } from '@runner/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPoisonJobs } from './chaos/poison-jobs.ts';
+import { type RedisRestartFigures, runRedisRestart } from './chaos/redis-restart.ts';
+import { intakeAnswerBoundMs, runSlowRedis, type SlowRedisFigures } from './chaos/slow-redis.ts';
 import { runUpstreamChaos } from './chaos/upstream-chaos.ts';
 import { runWorkerCrashes } from './chaos/worker-crashes.ts';
 
@@ -62,4 +64,51 @@ describe('fault suite (short form)', () => {
     expect(figures).toMatchObject({ unfinished: 0, deadLetteredWithoutReason: 0, duplicateComments: 0 });
     expect(figures.completed + figures.deadLettered).toBe(figures.jobs);
   }, 150_000);
+
+  it('answers 503 while Redis is killed and restarted, reconnects by itself, and loses no acknowledged delivery', async () => {
+    const figures = await runRedisRestart({
+      deliveries: 50,
+      deliveriesPerSec: 10,
+      workers: 2,
+      signal: 'SIGKILL',
+      appendfsync: 'always',
+      downAfterMs: 1_500,
+      downForMs: 2_000,
+      settleTimeoutMs: 60_000,
+    });
+    expectOutageRidden(figures, 50);
+  }, 120_000);
+
+  it('answers every delivery within 9 s while Redis is paused, and completes every acknowledged one', async () => {
+    const figures = await runSlowRedis({
+      deliveries: 100,
+      deliveriesPerSec: 10,
+      workers: 2,
+      pauseAfterMs: 1_000,
+      pauseMs: 8_000,
+      settleTimeoutMs: 60_000,
+    });
+    expect(figures.maxLatencyMs).toBeLessThanOrEqual(intakeAnswerBoundMs);
+    expect(figures.overBound).toBe(0);
+    expect(figures.sentAfterPause).toBeGreaterThan(0);
+    expect(figures.acknowledgedAfterPause).toBe(figures.sentAfterPause);
+    expectOutageRidden(figures, 100);
+  }, 120_000);
 });
+
+/**
+ * Redis's trouble was seen (503s), nothing else went wrong: every delivery acknowledged in the end (the
+ * refused ones on redelivery), every job completed, no comment twice, no app process gone.
+ */
+function expectOutageRidden(figures: RedisRestartFigures | SlowRedisFigures, deliveries: number): void {
+  expect(figures.refused).toBeGreaterThan(0);
+  expect(figures.redeliveredAcknowledged).toBe(figures.redelivered);
+  expect(figures).toMatchObject({
+    acknowledged: deliveries,
+    otherAnswers: 0,
+    completed: deliveries,
+    lost: 0,
+    duplicateComments: 0,
+    appExits: 0,
+  });
+}

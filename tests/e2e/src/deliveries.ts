@@ -27,6 +27,8 @@ export interface DeliveryOptions {
   deliveryId?: string;
   /** Default: the body signed with `secret`. */
   signature?: string;
+  /** Gives up (the promise rejects) when no answer came within this, in ms. Default: waits. */
+  timeoutMs?: number;
 }
 
 /** POSTs a delivery to an intake at `baseUrl` the way GitHub does. */
@@ -40,5 +42,6 @@ export function deliver(baseUrl: string, body: string, secret: string, options: 
       'x-hub-signature-256': options.signature ?? signBody(body, secret),
     },
     body,
+    ...(options.timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(options.timeoutMs) }),
   });
 }

@@ -1,31 +1,25 @@
 // `npm run chaos`: the fault suite at full size, printing its figures. The short form of each scenario
 // runs in `npm test` (src/chaos.test.ts).
 import { startRedis } from '@runner/testkit';
+import { figuresTable, seconds } from './figures-table.ts';
 import { runPoisonJobs } from './poison-jobs.ts';
+import { runRedisOutages } from './redis-outages-report.ts';
 import { runUpstreamChaos } from './upstream-chaos.ts';
 import { runWorkerCrashes, type WorkerCrashesFigures } from './worker-crashes.ts';
 
 const size = { deliveries: 1_000, deliveriesPerSec: 20, workers: 3, killEveryMs: 2_000 } as const;
 
 function table(figures: WorkerCrashesFigures): string {
-  const rows: Array<[string, string]> = [
-    ['deliveries acknowledged (202)', String(figures.acknowledged)],
-    ['deliveries refused', String(figures.refused)],
-    ['jobs completed', String(figures.completed)],
-    ['jobs dead-lettered', String(figures.deadLettered)],
-    ['jobs lost', String(figures.lost)],
-    ['duplicate comments', String(figures.duplicateComments)],
-    ['workers killed (SIGKILL)', String(figures.kills)],
-    [
-      'from the last kill to the last job finished (backlog drained)',
-      `${(figures.recoveryMs / 1000).toFixed(1)} s`,
-    ],
-  ];
-  return [
-    '| figure | value |',
-    '| --- | --- |',
-    ...rows.map(([name, value]) => `| ${name} | ${value} |`),
-  ].join('\n');
+  return figuresTable([
+    ['deliveries acknowledged (202)', figures.acknowledged],
+    ['deliveries refused', figures.refused],
+    ['jobs completed', figures.completed],
+    ['jobs dead-lettered', figures.deadLettered],
+    ['jobs lost', figures.lost],
+    ['duplicate comments', figures.duplicateComments],
+    ['workers killed (SIGKILL)', figures.kills],
+    ['from the last kill to the last job finished (backlog drained)', seconds(figures.recoveryMs)],
+  ]);
 }
 
 const redis = await startRedis({ forcePrivate: true, args: ['--appendonly', 'yes'] });
@@ -81,7 +75,8 @@ try {
   process.stdout.write(
     `\n\n${chaosPassed ? 'passed' : 'FAILED'}: every job ended with a reason, no comment twice\n`,
   );
-  process.exitCode = passed && poisonPassed && chaosPassed ? 0 : 1;
+  const outagesPassed = await runRedisOutages();
+  process.exitCode = passed && poisonPassed && chaosPassed && outagesPassed ? 0 : 1;
 } finally {
   await redis.stop();
 }
