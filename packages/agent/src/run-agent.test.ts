@@ -102,7 +102,8 @@ async function fakeGitHub() {
 }
 
 /** The real tools of one job; the same `jobId` and `resultsPrefix` make a rerun of that job. */
-function issueTools(github: FakeGitHub, jobId: string, resultsPrefix: string) {
+/** `earlierRunsSinceMs` as the worker passes it on a job's later runs: when its first run began. */
+function issueTools(github: FakeGitHub, jobId: string, resultsPrefix: string, earlierRunsSinceMs?: number) {
   const tokens = new InstallationTokens({ appId: '123456', privateKey, baseUrl: github.url });
   const octokit = createInstallationOctokit({
     tokens,
@@ -115,6 +116,7 @@ function issueTools(github: FakeGitHub, jobId: string, resultsPrefix: string) {
     jobId,
     results: new RedisToolResultStore(redis, { prefix: resultsPrefix }),
     policy: toolPolicy,
+    ...(earlierRunsSinceMs === undefined ? {} : { earlierRunsSinceMs }),
   });
 }
 
@@ -265,10 +267,11 @@ describe('runAgent', () => {
     const { github, botComments } = await fakeGitHub();
     const jobId = uniquePrefix('job');
     const resultsPrefix = uniquePrefix('tools');
+    const firstRunAtMs = Date.now();
 
     for (let run = 1; run <= 2; run++) {
       const { llm } = await fakeLlm([getIssue, comment, answer]);
-      const tools = issueTools(github, jobId, resultsPrefix);
+      const tools = issueTools(github, jobId, resultsPrefix, run > 1 ? firstRunAtMs : undefined);
       await expect(runAgent({ llm, tools, task })).resolves.toMatchObject({ reason: 'answered', turns: 3 });
     }
     expect(botComments()).toHaveLength(1);
@@ -279,6 +282,7 @@ describe('runAgent', () => {
     const { github, botComments } = await fakeGitHub();
     const jobId = uniquePrefix('job');
     const resultsPrefix = uniquePrefix('tools');
+    const firstRunAtMs = Date.now();
 
     const crashing = await fakeLlm([getIssue, comment, reply.status(400)]);
     await expect(
@@ -287,7 +291,11 @@ describe('runAgent', () => {
     expect(botComments()).toHaveLength(1);
 
     const rerun = await fakeLlm([getIssue, comment, answer]);
-    const result = await runAgent({ llm: rerun.llm, tools: issueTools(github, jobId, resultsPrefix), task });
+    const result = await runAgent({
+      llm: rerun.llm,
+      tools: issueTools(github, jobId, resultsPrefix, firstRunAtMs),
+      task,
+    });
 
     expect(result.reason).toBe('answered');
     expect(botComments()).toHaveLength(1);
