@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
+import { closeServer } from '@runner/http-service';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeServer } from './close-server.ts';
 import { createIntake } from './create-intake.ts';
 import {
   appSlug,

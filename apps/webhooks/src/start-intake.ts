@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ConfigError, type RunnerConfig } from '@runner/config';
+import { serveWithBackend } from '@runner/http-service';
 import {
   type AgentQueue,
   assertNoEviction,
@@ -12,7 +12,6 @@ import {
   redisHost,
   waitForRedis,
 } from '@runner/queue';
-import { closeServer } from './close-server.ts';
 import { createIntake } from './create-intake.ts';
 import type { IntakeLogger } from './intake-logger.ts';
 
@@ -73,72 +72,44 @@ export async function startIntake(
     ]);
   }
   const prefix = config.queue.prefix;
-  let backend: Backend | undefined;
-  const server = createIntake({
-    secret,
-    appSlug,
-    maxBodyBytes: config.webhooks.maxBodyBytes,
-    enqueueTimeoutMs: config.webhooks.enqueueTimeoutMs,
-    enqueue: (data, bodyDigest) => {
-      if (!backend) throw new Error(`Redis at ${redisHost(config)} is not reachable yet`);
-      const { queue, redis } = backend;
-      return enqueueDelivery({ queue, redis, prefix, data, bodyDigest });
+  const serving = await serveWithBackend<Backend>({
+    createServer: (backend) =>
+      createIntake({
+        secret,
+        appSlug,
+        maxBodyBytes: config.webhooks.maxBodyBytes,
+        enqueueTimeoutMs: config.webhooks.enqueueTimeoutMs,
+        enqueue: (data, bodyDigest) => {
+          const connected = backend();
+          if (!connected) throw new Error(`Redis at ${redisHost(config)} is not reachable yet`);
+          const { queue, redis } = connected;
+          return enqueueDelivery({ queue, redis, prefix, data, bodyDigest });
+        },
+        isReady: async () => {
+          const connected = backend();
+          if (!connected) return false;
+          await Promise.all(connected.clients.map((client) => client.ping()));
+          return true;
+        },
+        logger,
+        ...(options.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: options.bodyTimeoutMs }),
+      }),
+    connect: async (signal) => {
+      if (!options.waitForRedis) return connectBackend(config, logger);
+      await waitForRedis(config, logger, { signal });
+      const backend = await connectBackend(config, logger);
+      logger.info({ prefix }, 'Ready: taking deliveries');
+      return backend;
     },
-    isReady: async () => {
-      if (!backend) return false;
-      await Promise.all(backend.clients.map((client) => client.ping()));
-      return true;
-    },
+    connectInBackground: options.waitForRedis === true,
+    port: config.webhooks.port,
+    host: options.host,
+    shutdownGraceMs: options.shutdownGraceMs ?? defaultStartIntakeOptions.shutdownGraceMs,
     logger,
-    ...(options.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: options.bodyTimeoutMs }),
   });
-
-  const stopWaiting = new AbortController();
-  const connecting = (async () => {
-    if (!options.waitForRedis) {
-      backend = await connectBackend(config, logger);
-      return;
-    }
-    await waitForRedis(config, logger, { signal: stopWaiting.signal });
-    backend = await connectBackend(config, logger);
-    logger.info({ prefix }, 'Ready: taking deliveries');
-  })();
-
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      const { forced } = await closeServer(
-        server,
-        options.shutdownGraceMs ?? defaultStartIntakeOptions.shutdownGraceMs,
-      );
-      if (forced) logger.warn({}, 'Shutdown grace ran out; cut the requests still in flight');
-      stopWaiting.abort();
-      await connecting.catch(() => {});
-      // BullMQ leaves a client it was given open; a failed close must not keep Redis clients alive.
-      await backend?.queue.close().catch(() => {});
-      await Promise.all((backend?.clients ?? []).map(closeRedis));
-    })();
-    return closing;
-  };
-
-  if (!options.waitForRedis) {
-    try {
-      await connecting;
-    } catch (error) {
-      await close();
-      throw error;
-    }
-  }
-  try {
-    await listen(server, config.webhooks.port, options.host);
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${urlHost(options.host)}:${port}`;
+  const { server, url, port, ready, close } = serving;
   logger.info({ port, url, prefix }, `listening on :${port}`);
-  return { server, url, ready: connecting, close };
+  return { server, url, ready, close };
 }
 
 /** The intake's Redis side: the dedupe marks' client, and the queue with a client of its own. */
@@ -146,6 +117,7 @@ interface Backend {
   redis: RedisClient;
   queue: AgentQueue;
   clients: RedisClient[];
+  close(): Promise<void>;
 }
 
 async function connectBackend(config: RunnerConfig, logger: IntakeLogger): Promise<Backend> {
@@ -172,23 +144,15 @@ async function connectBackend(config: RunnerConfig, logger: IntakeLogger): Promi
   queue.on('error', (error: unknown) => {
     if (queueRedis.status === 'ready') logger.warn({ err: error, target: 'queue' }, 'Queue error');
   });
-  return { redis, queue, clients: [redis, queueRedis] };
-}
-
-function listen(server: Server, port: number, host: string | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    const onListening = (): void => {
-      server.off('error', reject);
-      resolve();
-    };
-    if (host === undefined) server.listen(port, onListening);
-    else server.listen(port, host, onListening);
-  });
-}
-
-/** The host part of a URL for the address the server listens on. */
-function urlHost(host: string | undefined): string {
-  if (host === undefined || host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
+  const clients = [redis, queueRedis];
+  return {
+    redis,
+    queue,
+    clients,
+    async close() {
+      // BullMQ leaves a client it was given open; a failed close must not keep Redis clients alive.
+      await queue.close().catch(() => {});
+      await Promise.all(clients.map(closeRedis));
+    },
+  };
 }

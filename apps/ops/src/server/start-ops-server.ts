@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { RunnerConfig } from '@runner/config';
+import { serveWithBackend } from '@runner/http-service';
 import {
   assertNoEviction,
   closeRedis,
@@ -11,7 +11,6 @@ import {
   type RedisClient,
   waitForRedis,
 } from '@runner/queue';
-import { closeServer } from './close-server.ts';
 import { createOpsHandler, type OpsBackend } from './create-ops-handler.ts';
 import { createDashboard } from './dashboard.ts';
 import { assertOpsAccess } from './ops-auth.ts';
@@ -70,62 +69,38 @@ export async function startOpsServer(
   assertOpsAccess(host, token);
   const prefix = config.queue.prefix;
 
-  let backend: ConnectedBackend | undefined;
-  const server = createServer(
-    createOpsHandler({
-      token,
-      backend: () => backend,
-      logger,
-      readyTimeoutMs: options.readyTimeoutMs ?? defaultStartOpsServerOptions.readyTimeoutMs,
-    }),
-  );
-
-  const stopWaiting = new AbortController();
-  const connecting = (async () => {
-    if (options.waitForRedis) await waitForRedis(config, logger, { signal: stopWaiting.signal });
-    backend = await connectBackend(config, logger);
-    if (options.waitForRedis) logger.info({ prefix }, 'Ready: reading the queue');
-  })();
-
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      const { forced } = await closeServer(
-        server,
-        options.shutdownGraceMs ?? defaultStartOpsServerOptions.shutdownGraceMs,
-      );
-      if (forced) logger.warn({}, 'Shutdown grace ran out; cut the requests still in flight');
-      stopWaiting.abort();
-      await connecting.catch(() => {});
-      await backend?.close();
-    })();
-    return closing;
-  };
-
-  if (!options.waitForRedis) {
-    try {
-      await connecting;
-    } catch (error) {
-      await close();
-      throw error;
-    }
-  }
-  try {
-    await listen(server, port, host);
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  const address = server.address() as AddressInfo;
-  const url = `http://${urlHost(host)}:${address.port}`;
-  logger.info({ port: address.port, url, prefix }, `ops server listening on ${url}`);
+  const serving = await serveWithBackend<ConnectedBackend>({
+    createServer: (backend) =>
+      createServer(
+        createOpsHandler({
+          token,
+          backend,
+          logger,
+          readyTimeoutMs: options.readyTimeoutMs ?? defaultStartOpsServerOptions.readyTimeoutMs,
+        }),
+      ),
+    connect: async (signal) => {
+      if (!options.waitForRedis) return connectBackend(config, logger);
+      await waitForRedis(config, logger, { signal });
+      const backend = await connectBackend(config, logger);
+      logger.info({ prefix }, 'Ready: reading the queue');
+      return backend;
+    },
+    connectInBackground: options.waitForRedis === true,
+    port,
+    host,
+    shutdownGraceMs: options.shutdownGraceMs ?? defaultStartOpsServerOptions.shutdownGraceMs,
+    logger,
+  });
+  const { server, url, ready, close } = serving;
+  logger.info({ port: serving.port, url, prefix }, `ops server listening on ${url}`);
   if (token === undefined) {
     logger.warn(
       { host },
       `OPS_TOKEN is not set: the ops server answers without authentication, on ${host} only. Set OPS_TOKEN before exposing it.`,
     );
   }
-  return { server, url, ready: connecting, close };
+  return { server, url, ready, close };
 }
 
 interface ConnectedBackend extends OpsBackend {
@@ -168,20 +143,4 @@ async function connectBackend(config: RunnerConfig, logger: OpsLogger): Promise<
       await Promise.all(clients.map(closeRedis));
     },
   };
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-/** The host part of a URL for the address the server listens on. */
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
 }
