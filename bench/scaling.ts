@@ -79,9 +79,10 @@ export const scalingBenchmark: Benchmark = {
           repetitions: sizes.repetitions,
           seed: context.seed,
           log: context.log,
-          describe: (jobsPerSec) => `${formatNumber(jobsPerSec)} jobs/s`,
+          describe: (drain) =>
+            `${formatNumber(drain.jobsPerSec)} jobs/s, Redis ${formatNumber(drain.redisCpuMsPerJob * 1000)} µs CPU per job`,
         });
-        const summaries = results.map((raw) => summarize(raw));
+        const summaries = results.map((drains) => summarize(drains.map((drain) => drain.jobsPerSec)));
         const baseline = summaries[0] as (typeof summaries)[number];
         for (const [i, summary] of summaries.entries()) {
           const processes = scalingOptions.processCounts[i] as number;
@@ -101,6 +102,13 @@ export const scalingBenchmark: Benchmark = {
             ),
           );
         }
+        const redisCpu = summarize(results.flat().map((drain) => drain.redisCpuMsPerJob * 1000));
+        rows.push(
+          row(
+            `${variant.name}: Redis CPU per job, every arm`,
+            medianOutcome('µs (INFO cpu)', 'µs', redisCpu),
+          ),
+        );
         details[variant.name] = Object.fromEntries(
           scalingOptions.processCounts.map((processes, i) => [processes, results[i]]),
         );
@@ -117,6 +125,7 @@ export const scalingBenchmark: Benchmark = {
         `Each process runs the job path of benchmark 1 (createAgentWorker, retry tracking, a tool result recorded, a log line to a file, metrics) at concurrency ${scalingOptions.concurrency}; the I/O variant waits ${scalingOptions.ioMs} ms per job, the no-op variant not at all.`,
         `Arms interleaved 1, 2, 4, 1, 2, 4, ... (${sizes.repetitions} rounds after a warm-up round); ratios are medians of per-round ratios to the 1-process arm of the same round.`,
         'Every process, the Redis server and this driver share the machine’s cores: the ratios say what more processes buy on one machine, not on many.',
+        'Redis CPU per job is the server’s user + system CPU time over the drain (INFO cpu) divided by the jobs; one Redis core can run at most 1 ÷ that jobs a second, whatever the number of workers.',
       ],
     };
   },
@@ -133,7 +142,20 @@ interface DrainOptions {
 }
 
 /** Fills a paused queue, starts a worker in each process, and returns jobs/s from resume to the last job. */
-async function drainOnce(options: DrainOptions): Promise<number> {
+interface Drain {
+  jobsPerSec: number;
+  /** CPU time the Redis server spent per job (INFO cpu, user + system). In ms. */
+  redisCpuMsPerJob: number;
+}
+
+/** CPU seconds the Redis server has used since it started, user and system together. */
+async function redisCpuSeconds(admin: Redis): Promise<number> {
+  const info = await admin.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+async function drainOnce(options: DrainOptions): Promise<Drain> {
   const { admin, workers, jobs, repetition } = options;
   const prefix = `bench:scaling:${workers.length}:${repetition.seed}:${Date.now().toString(36)}`;
   const queue = createAgentQueue({
@@ -162,6 +184,7 @@ async function drainOnce(options: DrainOptions): Promise<number> {
     );
     try {
       const completedKey = `${prefix}:${queue.name}:completed`;
+      const cpuBefore = await redisCpuSeconds(admin);
       const started = performance.now();
       await queue.resume();
       while ((await admin.zcard(completedKey)) < jobs) {
@@ -172,7 +195,8 @@ async function drainOnce(options: DrainOptions): Promise<number> {
         if (failed > 0) throw new Error(`${failed} jobs failed in a scaling drain`);
         await sleep(scalingOptions.pollMs);
       }
-      return jobs / ((performance.now() - started) / 1000);
+      const jobsPerSec = jobs / ((performance.now() - started) / 1000);
+      return { jobsPerSec, redisCpuMsPerJob: (((await redisCpuSeconds(admin)) - cpuBefore) * 1000) / jobs };
     } finally {
       await Promise.all(workers.map((worker) => worker.request({ kind: 'stop' })));
     }
