@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listen } from '@runner/http-service';
 import { circuitStateValue, type JobOutcome } from '@runner/queue';
 import type { RetryEvent } from '@runner/retry';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -111,10 +112,7 @@ export class WorkerMetrics {
         () => res.writeHead(500).end(),
       );
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
+    await listen(server, port, host);
     return server;
   }
 }

@@ -43,6 +43,7 @@ export {
 } from './queue-inspector.ts';
 export {
   connectionFailures,
+  connectionReason,
   createRedisClient,
   nodeCredentials,
   type RedisClient,

@@ -89,6 +89,24 @@ export function connectionFailures(client: RedisClient): () => unknown {
   return () => fromNode ?? last;
 }
 
+/** Node's codes for a TLS certificate it would not accept (self-signed, unknown CA, wrong name, expired). */
+const certificateCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/;
+
+/**
+ * The part of a connection error worth a line: Node's code (ECONNREFUSED, ENOTFOUND), else its message.
+ * A refused certificate gets its message and the way to trust a private CA, since its code alone
+ * (DEPTH_ZERO_SELF_SIGNED_CERT) says little to most people.
+ */
+export function connectionReason(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
+    if (certificateCodes.test(error.code) && error instanceof Error) {
+      return `${error.message}, ${error.code}; for a private CA set NODE_EXTRA_CA_CERTS to its PEM file`;
+    }
+    return error.code;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
 function splitTarget(target: RedisTarget): { url: string; nodes: readonly RedisClusterNode[] | undefined } {
   if (typeof target === 'string') return { url: target, nodes: undefined };
   const nodes = target.redisClusterNodes;

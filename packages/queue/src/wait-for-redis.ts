@@ -1,5 +1,5 @@
 import { backoffDelayMs, formatSeconds, type Logger, sleep as realSleep, type Sleep } from '@runner/retry';
-import { type RedisTarget, redisHost } from './redis-client.ts';
+import { connectionReason, type RedisTarget, redisHost } from './redis-client.ts';
 import { closeRedis, connectRedis, RedisUnreachableError } from './redis-connection.ts';
 
 export interface WaitForRedisOptions {
@@ -39,15 +39,9 @@ export async function waitForRedis(
       const delayMs = backoffDelayMs(attempt - 1, waitForRedisBackoff);
       logger.warn(
         { target: 'redis', attempt, delayMs: Math.round(delayMs) },
-        `Redis at ${redisHost(target)} does not answer (${reasonOf(error.cause)}); trying again in ${formatSeconds(delayMs)} (attempt ${attempt})`,
+        `Redis at ${redisHost(target)} does not answer (${connectionReason(error.cause)}); trying again in ${formatSeconds(delayMs)} (attempt ${attempt})`,
       );
       await sleep(delayMs, options.signal);
     }
   }
-}
-
-function reasonOf(cause: unknown): string {
-  if (typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string')
-    return cause.code;
-  return cause instanceof Error ? cause.message : String(cause);
 }

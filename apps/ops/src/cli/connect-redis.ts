@@ -1,9 +1,11 @@
 import {
   connectionFailures,
+  connectionReason,
   createRedisClient,
   type RedisClient,
   type RedisTarget,
   redisHost,
+  redisTargetVariable,
 } from '@runner/queue';
 import type { RedisOptions } from 'ioredis';
 import { CliError } from './cli-errors.ts';
@@ -37,10 +39,8 @@ export class RedisUnreachableError extends CliError {
   override name = 'RedisUnreachableError';
 
   constructor(target: RedisTarget, reason: string, options?: ErrorOptions) {
-    const variable =
-      typeof target === 'string' || !target.redisClusterNodes ? 'REDIS_URL' : 'REDIS_CLUSTER_NODES';
     super(
-      `cannot reach Redis at ${redactRedisTarget(target)} (${reason}); is it running? Set ${variable}.`,
+      `cannot reach Redis at ${redactRedisTarget(target)} (${reason}); is it running? Set ${redisTargetVariable(target)}.`,
       options,
     );
   }
@@ -60,25 +60,9 @@ export function redactRedisUrl(url: string): string {
 /** Where Redis is, for people: the URL without credentials, or the cluster's nodes. */
 export function redactRedisTarget(target: RedisTarget): string {
   if (typeof target === 'string') return redactRedisUrl(target);
-  return target.redisClusterNodes ? redisHost(target) : redactRedisUrl(target.redisUrl);
-}
-
-/** Node's codes for a TLS certificate it would not accept (self-signed, unknown CA, wrong name, expired). */
-const certificateCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/;
-
-/**
- * The part of a connection error worth a line: Node's code (ECONNREFUSED, ENOTFOUND), else its message.
- * A refused certificate gets its message and the way to trust a private CA, since its code alone
- * (DEPTH_ZERO_SELF_SIGNED_CERT) says little to most people.
- */
-export function connectionReason(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
-    if (certificateCodes.test(error.code) && error instanceof Error) {
-      return `${error.message}, ${error.code}; for a private CA set NODE_EXTRA_CA_CERTS to its PEM file`;
-    }
-    return error.code;
-  }
-  return error instanceof Error ? error.message : String(error);
+  return redisTargetVariable(target) === 'REDIS_CLUSTER_NODES'
+    ? redisHost(target)
+    : redactRedisUrl(target.redisUrl);
 }
 
 /**
