@@ -1,8 +1,9 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type AgentQueue, exampleJobData } from '@runner/queue';
+import type { AgentQueue } from '@runner/queue';
 import type { DeliveryOptions } from './deliveries.ts';
 import type { IntakeServer } from './intake-servers.ts';
+import { fillQueue } from './lib/fill-queue.ts';
 import { percentile } from './lib/stats.ts';
 import type { LoadGeneratorProcess } from './load-generator-client.ts';
 import { type RunnerWorkerOptions, startRunnerWorker } from './runner-worker.ts';
@@ -94,12 +95,7 @@ export class BusyWorker {
     const missing = backlogJobs - (await queue.getWaitingCount());
     const tag = `${this.options.backlogTag}-${this.topUps}`;
     this.topUps += 1;
-    for (let first = 0; first < missing; first += 1_000) {
-      const ids = Array.from({ length: Math.min(1_000, missing - first) }, (_, i) => `${tag}-${first + i}`);
-      await queue.addBulk(
-        ids.map((id) => ({ name: 'issues.opened', data: exampleJobData(id), opts: { jobId: id } })),
-      );
-    }
+    await fillQueue(queue, missing, tag);
   }
 }
 

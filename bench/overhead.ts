@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type RunnerConfig } from '@runner/config';
-import { type AgentJobData, agentQueueName, createAgentQueue, exampleJobData } from '@runner/queue';
+import { type AgentJobData, agentQueueName, createAgentQueue } from '@runner/queue';
 import { createLogger, WorkerMetrics } from '@runner/worker';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -17,6 +17,7 @@ import {
   type ResultRow,
   row,
 } from './lib/benchmark.ts';
+import { fillQueue } from './lib/fill-queue.ts';
 import { formatNumber } from './lib/format.ts';
 import { interleave, type Repetition } from './lib/interleave.ts';
 import { deleteKeys } from './lib/redis-keys.ts';
@@ -155,7 +156,7 @@ async function drainOnce(options: DrainOptions): Promise<Drain> {
   const queue = createAgentQueue({ connection, prefix, policy: config.retry.job });
   try {
     await queue.pause();
-    await fill(queue, jobs);
+    await fillQueue(queue, jobs, 'bench');
     const running =
       arm === 'bare'
         ? bareWorker(prefix, connection, config, variant.ioMs)
@@ -213,15 +214,6 @@ function bareWorker(
 /** Commands the Redis server has run since it started (INFO stats). */
 async function commandsProcessed(redis: Redis): Promise<number> {
   return Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1] ?? Number.NaN);
-}
-
-async function fill(queue: ReturnType<typeof createAgentQueue>, count: number): Promise<void> {
-  for (let first = 0; first < count; first += 1_000) {
-    const ids = Array.from({ length: Math.min(1_000, count - first) }, (_, i) => `bench-${first + i}`);
-    await queue.addBulk(
-      ids.map((id) => ({ name: 'issues.opened', data: exampleJobData(id), opts: { jobId: id } })),
-    );
-  }
 }
 
 /** Resolves when `count` jobs have completed; rejects on the first failed job or after `timeoutMs`. */

@@ -3,7 +3,7 @@
 // `npm run bench -- --only scaling`.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '@runner/config';
-import { createAgentQueue, exampleJobData } from '@runner/queue';
+import { createAgentQueue } from '@runner/queue';
 import { Redis } from 'ioredis';
 import {
   armMeasure,
@@ -14,6 +14,7 @@ import {
   type ResultRow,
   row,
 } from './lib/benchmark.ts';
+import { fillQueue } from './lib/fill-queue.ts';
 import { formatNumber } from './lib/format.ts';
 import { interleaveArms, type Repetition } from './lib/interleave.ts';
 import { IpcChild } from './lib/ipc-child.ts';
@@ -165,12 +166,7 @@ async function drainOnce(options: DrainOptions): Promise<Drain> {
   });
   try {
     await queue.pause();
-    for (let first = 0; first < jobs; first += 1_000) {
-      const ids = Array.from({ length: Math.min(1_000, jobs - first) }, (_, i) => `scale-${first + i}`);
-      await queue.addBulk(
-        ids.map((id) => ({ name: 'issues.opened', data: exampleJobData(id), opts: { jobId: id } })),
-      );
-    }
+    await fillQueue(queue, jobs, 'scale');
     await Promise.all(
       workers.map((worker, i) =>
         worker.request({
