@@ -16,7 +16,6 @@ import {
   createAgentWorker,
   createRedisClient,
   FleetStats,
-  recordRetryInCurrentJob,
 } from '@runner/queue';
 import type { Logger } from '@runner/retry';
 import { listeningPort, WorkerMetrics } from './metrics.ts';
@@ -69,7 +68,6 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
     baseUrl: config.github.apiUrl,
     policy: config.retry.githubToken,
     logger,
-    onRetry: recordRetryInCurrentJob,
     request: octokitRequest.defaults({ request: { fetch: metrics.timedFetch('githubToken') } }),
     fleet: fleet.github,
   });
@@ -79,7 +77,6 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
     model: config.llm.model,
     policy: config.retry.llm,
     logger,
-    onRetry: recordRetryInCurrentJob,
     fetch: metrics.timedFetch('llm'),
     fleet: fleet.llm,
     breaker: fleet.llmBreaker,
@@ -110,6 +107,7 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
         logger: job.logger,
         mutations,
         fetch: metrics.timedFetch('github'),
+        onRetry: job.onRetry,
       });
       const tools = createIssueTools({
         octokit,
@@ -137,6 +135,7 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
         },
         maxTurns: config.agent.maxTurns,
         logger: job.logger,
+        onRetry: job.onRetry,
         deadlineAtMs: job.deadlineAtMs,
         ...(job.signal ? { signal: job.signal } : {}),
       });

@@ -8,7 +8,7 @@ import {
   RedisToolResultStore,
 } from '@runner/github';
 import { type ChatRequest, LlmClient, LlmError } from '@runner/llm';
-import type { Logger, RetryPolicy } from '@runner/retry';
+import type { Logger, RetryEvent, RetryPolicy } from '@runner/retry';
 import {
   chatCompletion,
   type FakeGitHub,
@@ -336,6 +336,15 @@ describe('runAgent', () => {
     expect(error).toBeInstanceOf(LlmError);
     expect(error).toMatchObject({ code: 'retries_exhausted', retryable: true, status: 503, attempts: 4 });
     expect(upstream.requests).toHaveLength(1 + 4);
+  });
+
+  it('reports the LLM calls’ retries to the job’s onRetry', async () => {
+    const { llm, tools } = await setup([getIssue, reply.status(503), answer]);
+    const events: RetryEvent[] = [];
+
+    await runAgent({ llm, tools, task, onRetry: (event) => events.push(event) });
+
+    expect(events).toEqual([expect.objectContaining({ attempt: 2, status: 503, target: 'llm' })]);
   });
 
   it('hands each LLM call what is left of the job deadline', async () => {

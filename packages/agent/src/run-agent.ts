@@ -5,7 +5,7 @@ import type {
   LlmClient,
   TokenUsage,
 } from '@runner/llm';
-import { type Clock, type Logger, silentLogger, systemClock } from '@runner/retry';
+import { type Clock, type Logger, type RetryEvent, silentLogger, systemClock } from '@runner/retry';
 import type { AgentTool } from './agent-tool.ts';
 import { defaultSystemPrompt } from './system-prompt.ts';
 import { type AgentTask, taskPrompt } from './task-prompt.ts';
@@ -25,6 +25,8 @@ export interface RunAgentOptions {
   signal?: AbortSignal;
   /** When the job's deadline passes, epoch ms: each LLM call gets what is left of it. Default: none. */
   deadlineAtMs?: number;
+  /** The LLM calls' retries, for the job's timeline (the client is shared by the process's jobs). */
+  onRetry?: (event: RetryEvent) => void;
   /** Reads the time for `deadlineAtMs`. Default: the system clock. */
   clock?: Clock;
 }
@@ -95,6 +97,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       messages,
       tools: definitions,
       ...(options.signal && { signal: options.signal }),
+      ...(options.onRetry && { onRetry: options.onRetry }),
       ...(options.deadlineAtMs !== undefined && {
         deadlineMs: Math.max(0, options.deadlineAtMs - clock.now()),
       }),

@@ -1,4 +1,4 @@
-import type { Clock } from '@runner/retry';
+import type { Clock, RetryEvent } from '@runner/retry';
 import { type FakeUpstream, reply, startFakeUpstream, type UpstreamScript } from '@runner/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GitHubError } from './errors.ts';
@@ -180,6 +180,21 @@ describe('createInstallationOctokit', () => {
     expect(error).toBeInstanceOf(GitHubError);
     expect(error).toMatchObject({ code: 'installation_not_found', retryable: false });
     expect(upstream.callCount(issueRoute)).toBe(0);
+  });
+
+  it('reports the retries of the token request it started to its own onRetry', async () => {
+    const events: RetryEvent[] = [];
+    const { octokit } = await setup(
+      {
+        [tokenRoute]: [reply.status(503), tokenReply()],
+        [issueRoute]: [reply.json(200, issue)],
+      },
+      { onRetry: (event) => events.push(event) },
+    );
+    await getIssue(octokit);
+    expect(events).toEqual([
+      expect.objectContaining({ attempt: 2, status: 503, layer: 'request', target: 'githubToken' }),
+    ]);
   });
 
   it('passes the request signal to the call and to the token request', async () => {

@@ -4,6 +4,7 @@ import {
   type Clock,
   formatSeconds,
   type Logger,
+  type RetryEvent,
   sleep as realSleep,
   type Sleep,
   silentLogger,
@@ -39,6 +40,8 @@ export interface InstallationOctokitOptions {
   mutations?: MutationQueue;
   /** The fetch Octokit sends with, e.g. one that times requests for metrics. Default: global `fetch`. */
   fetch?: typeof fetch;
+  /** The retries of token requests this Octokit starts: the job it works for records them. */
+  onRetry?: (event: RetryEvent) => void;
   /** Must be the token client's clock: the window is measured from the token's `createdAt`. */
   clock?: Clock;
   sleep?: Sleep;
@@ -71,6 +74,7 @@ export function createInstallationOctokit(options: InstallationOctokitOptions): 
   const sleep = options.sleep ?? realSleep;
   const logger = options.logger ?? silentLogger;
   const fields = { layer: 'request', target: 'github', installationId };
+  const tokenOptions = options.onRetry ? { onRetry: options.onRetry } : {};
 
   const octokitOptions: OctokitOptions = {
     baseUrl: (options.baseUrl ?? tokens.baseUrl).replace(/\/+$/, ''),
@@ -90,7 +94,10 @@ export function createInstallationOctokit(options: InstallationOctokitOptions): 
 
   octokit.hook.wrap('request', async (request, requestOptions) => {
     const signal = requestOptions.request?.signal;
-    const minted = await tokens.getInstallationToken(installationId, signal === undefined ? {} : { signal });
+    const minted = await tokens.getInstallationToken(installationId, {
+      ...tokenOptions,
+      ...(signal === undefined ? {} : { signal }),
+    });
     requestOptions.headers.authorization = `token ${minted.token}`;
 
     const send = mutatingMethods.has(requestOptions.method.toUpperCase())
@@ -119,7 +126,7 @@ export function createInstallationOctokit(options: InstallationOctokitOptions): 
   });
 
   octokit.auth = async () => {
-    const { token, expiresAt, createdAt } = await tokens.getInstallationToken(installationId);
+    const { token, expiresAt, createdAt } = await tokens.getInstallationToken(installationId, tokenOptions);
     return {
       type: 'token',
       tokenType: 'installation',

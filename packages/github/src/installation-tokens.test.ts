@@ -354,6 +354,25 @@ describe('InstallationTokens: cache and single flight', () => {
     expect(new Set(results.map((r) => r.token)).size).toBe(1);
   });
 
+  it('reports a shared request’s retries to the caller that started it, once, besides its own hook', async () => {
+    const own: RetryEvent[] = [];
+    const { tokens } = await setup(
+      { [tokenRoute]: [reply.status(503), tokenReply()] },
+      { onRetry: (event) => own.push(event) },
+    );
+    const starter: RetryEvent[] = [];
+    const joiner: RetryEvent[] = [];
+
+    await Promise.all([
+      tokens.getInstallationToken(42, { onRetry: (event) => starter.push(event) }),
+      tokens.getInstallationToken(42, { onRetry: (event) => joiner.push(event) }),
+    ]);
+
+    expect(starter).toEqual([expect.objectContaining({ attempt: 2, status: 503, target: 'githubToken' })]);
+    expect(joiner).toEqual([]);
+    expect(own).toHaveLength(1);
+  });
+
   it('keeps a fresh token and refreshes one within 5 minutes of expiry', async () => {
     const { upstream, tokens } = await setup({
       [tokenRoute]: [

@@ -1,5 +1,6 @@
 import { request as octokitRequest } from '@octokit/request';
 import {
+  allRetryHooks,
   type Clock,
   defaultPolicies,
   type FleetGuard,
@@ -69,6 +70,12 @@ export interface InstallationToken {
 export interface GetInstallationTokenOptions {
   /** Stops this caller's wait. The shared request is aborted only when every caller waiting on it has gone. */
   signal?: AbortSignal;
+  /**
+   * The retries of a request this call starts, besides the client's own `onRetry`: the job that asked
+   * records them in its timeline. A caller that joins a request already in flight only waits on it; the
+   * retries are the starter's, counted once.
+   */
+  onRetry?: (event: RetryEvent) => void;
 }
 
 interface CachedToken {
@@ -167,7 +174,7 @@ export class InstallationTokens {
     const cached = this.#cache.get(installationId);
     if (cached !== undefined && this.#isFresh(cached)) return toPublic(cached);
 
-    const flight = this.#flights.get(installationId) ?? this.#startFlight(installationId);
+    const flight = this.#flights.get(installationId) ?? this.#startFlight(installationId, options.onRetry);
     return toPublic(await this.#join(flight, installationId, signal));
   }
 
@@ -186,13 +193,13 @@ export class InstallationTokens {
     return cached.expiresAtMs - this.#refreshBeforeExpiryMs > this.#clock.now();
   }
 
-  #startFlight(installationId: number): Flight {
+  #startFlight(installationId: number, onRetry: ((event: RetryEvent) => void) | undefined): Flight {
     const controller = new AbortController();
     const flight: Flight = {
       controller,
       waiters: 0,
       abortable: true,
-      promise: this.#mint(installationId, controller.signal).finally(() =>
+      promise: this.#mint(installationId, controller.signal, onRetry).finally(() =>
         this.#endFlight(installationId, flight),
       ),
     };
@@ -235,7 +242,11 @@ export class InstallationTokens {
     });
   }
 
-  async #mint(installationId: number, signal: AbortSignal): Promise<CachedToken> {
+  async #mint(
+    installationId: number,
+    signal: AbortSignal,
+    callerOnRetry: ((event: RetryEvent) => void) | undefined,
+  ): Promise<CachedToken> {
     const logger = withFields(this.#logger, { installationId });
     const options: RetryOptions = {
       policy: this.#policy,
@@ -246,7 +257,8 @@ export class InstallationTokens {
       target: 'githubToken',
       clock: this.#clock,
     };
-    if (this.#onRetry !== undefined) options.onRetry = this.#onRetry;
+    const onRetry = allRetryHooks(this.#onRetry, callerOnRetry);
+    if (onRetry !== undefined) options.onRetry = onRetry;
     if (this.#sleep !== undefined) options.sleep = this.#sleep;
     if (this.#random !== undefined) options.random = this.#random;
 

@@ -75,6 +75,20 @@ describe('LlmClient', () => {
     expect(events[0]).toMatchObject({ attempt: 2, delayMs: 2_000, delaySource: 'server', status: 429 });
   });
 
+  it('reports a call’s retries to that call’s hook too, and another call’s to its own', async () => {
+    const { client, events } = await setup([reply.status(503), ok, reply.status(502), ok]);
+    const first: RetryEvent[] = [];
+    const second: RetryEvent[] = [];
+    await client.chat({ ...hello, onRetry: (event) => first.push(event) });
+    await client.chat({ ...hello, onRetry: (event) => second.push(event) });
+    expect(first).toEqual([
+      expect.objectContaining({ attempt: 2, status: 503, layer: 'request', target: 'llm' }),
+    ]);
+    expect(second).toEqual([expect.objectContaining({ attempt: 2, status: 502 })]);
+    // The client's own hook (the process's metrics) still sees both.
+    expect(events.map((event) => event.status)).toEqual([503, 502]);
+  });
+
   it('waits out retry-after-ms likewise', async () => {
     const { client, upstream } = await setup([reply.rateLimited({ retryAfterMs: 300 }), ok]);
     await client.chat(hello);

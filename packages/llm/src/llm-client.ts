@@ -1,5 +1,6 @@
 import {
   AttemptTimeoutError,
+  allRetryHooks,
   CircuitBreaker,
   type Clock,
   defaultPolicies,
@@ -59,6 +60,11 @@ export interface ChatRequest {
   signal?: AbortSignal;
   /** What is left of the job's deadline: no retry is started that would cross it. In ms. */
   deadlineMs?: number;
+  /**
+   * This call's retries, besides the client's own `onRetry`: the job that made the call records them in
+   * its timeline. The client is shared by every job of the process, so the call names its job.
+   */
+  onRetry?: (event: RetryEvent) => void;
 }
 
 export interface TokenUsage {
@@ -141,6 +147,7 @@ export class LlmClient {
     let attempts = 0;
     const startedAtMs = performance.now();
     let completion: ChatCompletion;
+    const onRetry = allRetryHooks(this.options.onRetry, request.onRetry);
     try {
       const fleet = await this.options.fleet?.forCall<ChatCompletion>(fleetTarget, this.policy.maxDelayMs);
       completion = await retryWithBackoff(
@@ -181,7 +188,8 @@ export class LlmClient {
           layer: 'request',
           target: 'llm',
           logger: this.logger,
-          ...pick(this.options, ['onRetry', 'clock', 'sleep', 'random']),
+          ...pick(this.options, ['clock', 'sleep', 'random']),
+          ...(onRetry ? { onRetry } : {}),
           ...(request.signal ? { signal: request.signal } : {}),
           ...(request.deadlineMs === undefined ? {} : { deadlineMs: request.deadlineMs }),
         },

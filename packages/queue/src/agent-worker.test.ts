@@ -12,7 +12,6 @@ import type { AgentJobData } from './agent-job.ts';
 import { type AgentQueue, createAgentQueue } from './agent-queue.ts';
 import { type AgentJobContext, createAgentWorker } from './agent-worker.ts';
 import { FleetStats } from './fleet-stats.ts';
-import { recordRetryInCurrentJob } from './job-scope.ts';
 import { QueueInspector } from './queue-inspector.ts';
 import { maxTimelineEntries, RetryTracker } from './retry-tracker.ts';
 import { exampleJobData } from './test-fixtures.ts';
@@ -253,7 +252,7 @@ describe('createAgentWorker: the job level', () => {
 
   it('records lower layers’ retries in the timeline and as the live status', async () => {
     const { run, queue } = await setup(async (_data, ctx) => {
-      recordRetryInCurrentJob({
+      ctx.onRetry({
         attempt: 2,
         maxAttempts: 6,
         delayMs: 1_000,

@@ -13,7 +13,6 @@ import { type AgentJobData, parseAgentJobData } from './agent-job.ts';
 import { agentQueueName } from './agent-queue.ts';
 import { recordCompletedRun } from './completed-run.ts';
 import { FleetStats, type JobOutcome } from './fleet-stats.ts';
-import { runInJobScope } from './job-scope.ts';
 import type { RedisClient } from './redis-client.ts';
 import { type LastError, RetryTracker } from './retry-tracker.ts';
 import type { TimelineEntry, TimelineLayer } from './timeline.ts';
@@ -32,7 +31,12 @@ export interface AgentJobContext {
   signal: AbortSignal | undefined;
   /** What is left of the job's deadline, as an epoch ms time: every inner retry must end before it. */
   deadlineAtMs: number;
-  /** Records a lower layer's retry in the job's timeline and shows it as the job's live status. */
+  /**
+   * Records a lower layer's retry in the job's timeline and shows it as the job's live status. The
+   * handler hands it to every call it makes, the process-wide LLM and token clients' included: passed,
+   * not found through an `AsyncLocalStorage`, whose promise hooks cost every promise of the process on
+   * Node 20 (a third of a no-op job's CPU time, bench/README.md).
+   */
   onRetry: (event: RetryEvent) => void;
   logger: Logger;
 }
@@ -190,17 +194,15 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
     };
 
     try {
-      const result = await runInJobScope({ jobId, recordRetry: onRetry }, () =>
-        options.handle(parsed.data, {
-          jobId,
-          run,
-          createdAtMs: job.timestamp,
-          signal,
-          deadlineAtMs: startedAtMs + leftMs,
-          onRetry,
-          logger,
-        }),
-      );
+      const result = await options.handle(parsed.data, {
+        jobId,
+        run,
+        createdAtMs: job.timestamp,
+        signal,
+        deadlineAtMs: startedAtMs + leftMs,
+        onRetry,
+        logger,
+      });
       append({ kind: 'job_completed', layer: 'job', target: 'agent' });
       options.onOutcome?.('completed');
       const client = await worker.client.catch(trackingFailed);

@@ -31,7 +31,6 @@ export {
   validateJobData,
 } from './enqueue-delivery.ts';
 export { type CircuitReport, circuitStateValue, FleetStats, type JobOutcome } from './fleet-stats.ts';
-export { type JobScope, recordRetryInCurrentJob, runInJobScope } from './job-scope.ts';
 export {
   type InspectableState,
   inspectableStates,

@@ -64,6 +64,7 @@ export {
   type RetryBudgetOptions,
 } from './retry-budget.ts';
 export {
+  allRetryHooks,
   defaultRetryOptions,
   type RetryEvent,
   type RetryOptions,

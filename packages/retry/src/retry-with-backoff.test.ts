@@ -9,7 +9,7 @@ import {
 } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { seededRandom } from './random.ts';
-import { type RetryEvent, type RetryOptions, retryWithBackoff } from './retry-with-backoff.ts';
+import { allRetryHooks, type RetryEvent, type RetryOptions, retryWithBackoff } from './retry-with-backoff.ts';
 
 function httpError(status: number, headers: Record<string, string> = {}) {
   return Object.assign(new Error(`HTTP ${status}`), { status, headers });
@@ -353,5 +353,33 @@ describe('retryWithBackoff (fake timers)', () => {
         if (hintSeconds !== undefined) expect(hintSeconds * 1000).toBeLessThanOrEqual(maxDelayMs);
       }
     }
+  });
+});
+
+describe('allRetryHooks', () => {
+  const event: RetryEvent = {
+    attempt: 2,
+    maxAttempts: 4,
+    delayMs: 100,
+    delaySource: 'backoff',
+    reason: 'HTTP 503',
+    error: null,
+  };
+
+  it('calls every present hook in order with the event', () => {
+    const calls: string[] = [];
+    const hook = allRetryHooks(
+      (e) => calls.push(`a:${e.attempt}`),
+      undefined,
+      (e) => calls.push(`b:${e.reason}`),
+    );
+    hook?.(event);
+    expect(calls).toEqual(['a:2', 'b:HTTP 503']);
+  });
+
+  it('gives the hook itself when only one is present, and nothing when none is', () => {
+    const only = () => {};
+    expect(allRetryHooks(undefined, only)).toBe(only);
+    expect(allRetryHooks(undefined, undefined)).toBeUndefined();
   });
 });

@@ -31,6 +31,20 @@ export interface RetryEvent {
   target?: string;
 }
 
+/**
+ * One `onRetry` that calls each given hook in order, skipping absent ones: a client's own (process
+ * metrics) and a call's (the timeline of the job that made it).
+ */
+export function allRetryHooks(
+  ...hooks: (((event: RetryEvent) => void) | undefined)[]
+): ((event: RetryEvent) => void) | undefined {
+  const present = hooks.filter((hook) => hook !== undefined);
+  if (present.length <= 1) return present[0];
+  return (event) => {
+    for (const hook of present) hook(event);
+  };
+}
+
 export interface RetryOptions extends Partial<RetryPolicy> {
   /** A named policy or a policy object to start from; the fields above override it. Without one, `defaultRetryOptions`. */
   policy?: PolicyName | RetryPolicy;

@@ -65,6 +65,18 @@ describe('the three layers, end to end through BullMQ', () => {
     expect(lines.at(-1)).toMatch(/Job completed$/);
   });
 
+  it('records the shared token client’s retry in the timeline of the job that asked for the token', async () => {
+    const h = await setup({
+      github: { faults: { [fakeGitHubRoutes.createInstallationToken]: [reply.status(503)] } },
+    });
+    const { completed } = await h.runJob(h.jobData('delivery-token-retry'));
+    expect(completed).toBe(true);
+    const record = await h.tracker.read('delivery-token-retry');
+    expect(
+      record.timeline.filter((e) => e.kind === 'retry').map((e) => [e.layer, e.target, e.status]),
+    ).toEqual([['request', 'githubToken', 503]]);
+  });
+
   it('counts every layer’s retries and times each upstream request on the worker’s /metrics', async () => {
     const h = await setup({
       env: { METRICS_PORT: '0' },
