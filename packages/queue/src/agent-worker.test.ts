@@ -111,6 +111,55 @@ function rateLimitedFor(ms: number): RetryAfterTooLongError {
 }
 
 describe('createAgentWorker: the job level', () => {
+  it('starts each job in a turn of the event loop of its own, even when BullMQ hands over many at once', async () => {
+    const prefix = uniquePrefix('turns');
+    const connection = { url: server.url, maxRetriesPerRequest: null };
+    const queue = createAgentQueue({ connection, prefix, policy: fastJobPolicy });
+    closers.push(() => queue.close());
+    await queue.pause();
+    const ids = Array.from({ length: 40 }, (_, i) => `turns-${i}`);
+    await queue.addBulk(
+      ids.map((id) => ({ name: 'issues.opened', data: exampleJobData(id), opts: { jobId: id } })),
+    );
+    // Counts turns of the loop: one re-armed immediate runs once per check phase.
+    let turn = 0;
+    let ticker = setImmediate(function tick() {
+      turn += 1;
+      ticker = setImmediate(tick);
+    });
+    closers.push(async () => clearImmediate(ticker));
+    const startedInTurn: number[] = [];
+    const worker = createAgentWorker({
+      connection,
+      redis,
+      prefix,
+      concurrency: 10,
+      deadlineMs: 60_000,
+      policy: fastJobPolicy,
+      logger: silent,
+      handle: async () => {
+        startedInTurn.push(turn);
+        const end = performance.now() + 1;
+        while (performance.now() < end) {
+          // A job's synchronous work.
+        }
+      },
+    });
+    closers.push(() => worker.close());
+    const done = new Promise<void>((resolve) => {
+      let completed = 0;
+      worker.on('completed', () => {
+        completed += 1;
+        if (completed === ids.length) resolve();
+      });
+    });
+    await worker.waitUntilReady();
+    await queue.resume();
+    await done;
+    expect(startedInTurn).toHaveLength(ids.length);
+    expect(new Set(startedInTurn).size).toBe(ids.length);
+  });
+
   it('completes a job and records its start and completion', async () => {
     const { run } = await setup(async () => 'done');
     const { completed, value, record } = await run('job-ok');

@@ -12,6 +12,7 @@ import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Wor
 import { type AgentJobData, parseAgentJobData } from './agent-job.ts';
 import { agentQueueName } from './agent-queue.ts';
 import { recordCompletedRun } from './completed-run.ts';
+import { nextEventLoopTurn } from './event-loop-turns.ts';
 import { FleetStats, type JobOutcome } from './fleet-stats.ts';
 import type { RedisClient } from './redis-client.ts';
 import { type LastError, RetryTracker } from './retry-tracker.ts';
@@ -134,6 +135,9 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
       if (unwritten.length > 0) track(tracker.append(jobId, ...takeUnwritten()));
     };
 
+    // A turn of the event loop of its own for each job's start: jobs handed over together would
+    // otherwise run back to back and keep the process's other work (lock renewals, /readyz) waiting.
+    await nextEventLoopTurn();
     const parsed = parseAgentJobData(job.data);
     if (!parsed.ok) {
       const message = `Invalid job data: ${parsed.problems.join('; ')}`;
