@@ -12,7 +12,8 @@ const size = { deliveries: 1_000, deliveriesPerSec: 20, workers: 3, killEveryMs:
 function table(figures: WorkerCrashesFigures): string {
   return figuresTable([
     ['deliveries acknowledged (202)', figures.acknowledged],
-    ['deliveries refused', figures.refused],
+    ['deliveries refused the first time, by status', JSON.stringify(figures.refused)],
+    ['refused ones acknowledged when redelivered', figures.redeliveredAcknowledged],
     ['jobs completed', figures.completed],
     ['jobs dead-lettered', figures.deadLettered],
     ['jobs lost', figures.lost],
