@@ -42,13 +42,13 @@ export const outageOptions = {
    * `probeIntervalMs`, the runner's circuit cool-down, is scaled with the outage (the worker's default is
    * 30 s); a job waiting out an open circuit runs once per interval, and its 20 runs (`maxRuns`) must
    * outlast the outage. So is the retry budget's window in the quick run (10 s by default): a job the
-   * budget refuses at the start of the outage is delayed by a window, which would outlast a 4 s outage.
+   * budget refuses at the start of the outage is delayed by a window, which would outlast a 3 s outage.
    */
   quick: {
     repetitions: 3,
-    preMs: 1_000,
-    outageMs: 4_000,
-    postMs: 3_000,
+    preMs: 500,
+    outageMs: 3_000,
+    postMs: 2_000,
     probeIntervalMs: 1_000,
     retryBudgetWindowMs: 2_000,
   },

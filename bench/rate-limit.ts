@@ -30,7 +30,7 @@ export const rateLimitOptions = {
   knownQuotaShare: 0.97,
   /** The processes all start this long after the run is sent to them, on one clock. In ms. */
   startDelayMs: 200,
-  quick: { repetitions: 3, windowMs: 1_500 },
+  quick: { repetitions: 3, windowMs: 1_000 },
   full: { repetitions: 3, windowMs: 3_500 },
   targets: { goodput: 0.93, wastePercent: 2, jain: 0.95 },
 } as const;

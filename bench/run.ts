@@ -1,4 +1,4 @@
-// `npm run bench` (`-- --quick` for the one-minute version, `-- --only <name>` for one benchmark).
+// `npm run bench` (`-- --quick` for the short version, about a minute and a half on 2 cores, `-- --only <name>` for one benchmark).
 // One private redis-server for the run; every benchmark on loopback; results to bench/results/latest.json
 // and a markdown table on stdout. Exits 0 when a target is missed (the table marks it ✗), 1 when a
 // benchmark could not run.

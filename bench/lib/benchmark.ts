@@ -2,7 +2,7 @@ import type { Summary } from './stats.ts';
 
 /** What every benchmark gets from the harness (`bench/run.ts`). */
 export interface BenchContext {
-  /** `--quick`: the one-minute version, fewer jobs and shorter phases, same shape. */
+  /** `--quick`: the short version (about a minute and a half), fewer jobs and shorter phases, same shape. */
   quick: boolean;
   /** The run's seed; each A/B pair derives its own from it, the same for both arms. */
   seed: number;
