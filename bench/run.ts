@@ -39,10 +39,12 @@ try {
   process.exit(2);
 }
 const quick = values.quick;
-// A run of one benchmark keeps its own file, so that it does not replace the full run the README quotes.
-const resultsFile = fileURLToPath(
-  new URL(`./results/${values.only === undefined ? 'latest' : values.only}.json`, import.meta.url),
-);
+// A run of one benchmark, or a quick run, keeps its own file, so that it does not replace the full run
+// the README quotes: `<name>.json`, `quick.json` (`<name>-quick.json` for both).
+const resultsName = [values.only ?? (quick ? undefined : 'latest'), quick ? 'quick' : undefined]
+  .filter((part) => part !== undefined)
+  .join('-');
+const resultsFile = fileURLToPath(new URL(`./results/${resultsName}.json`, import.meta.url));
 const seed = values.seed === undefined ? runOptions.seed : Number(values.seed);
 const selected =
   values.only === undefined
