@@ -36,7 +36,7 @@ export interface AgentJobContext {
    * Records a lower layer's retry in the job's timeline and shows it as the job's live status. The
    * handler hands it to every call it makes, the process-wide LLM and token clients' included: passed,
    * not found through an `AsyncLocalStorage`, whose promise hooks cost every promise of the process on
-   * Node 20 (a third of a no-op job's CPU time, bench/README.md).
+   * Node 20 (30–40 µs of a no-op job's CPU time, bench/README.md).
    */
   onRetry: (event: RetryEvent) => void;
   logger: Logger;
