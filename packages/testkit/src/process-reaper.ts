@@ -2,8 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { Socket } from 'node:net';
 
 // Reads "+PID DIR" / "-PID" lines on stdin. Its stdin closes when the test process dies in
-// any way (SIGTERM, SIGKILL, worker teardown); it then removes each listed dir if empty
-// (rmdir, never rm -r, so a mistake cannot delete data) and SIGKILLs each listed pid.
+// any way (SIGTERM, SIGKILL, worker teardown); it then empties each listed dir of the files
+// redis-server writes there (a cluster node's nodes.conf, an RDB or AOF), removes the dir if
+// that left it empty (rmdir, never rm -r, so a mistake cannot delete data), and SIGKILLs each
+// listed pid; then once more for what a server wrote in between.
 const reaperScript = `
 set -f
 nl='
@@ -20,10 +22,18 @@ while IFS= read -r line; do
       live=$next ;;
   esac
 done
+empty_dir() {
+  [ -n "$1" ] || return 0
+  set +f
+  rm -f "$1/nodes.conf" "$1/dump.rdb" "$1"/appendonlydir/appendonly.aof.* 2>/dev/null
+  set -f
+  rmdir "$1/appendonlydir" "$1" 2>/dev/null
+}
 IFS=$nl
 for entry in $live; do
-  rmdir "\${entry#* }" 2>/dev/null
+  empty_dir "\${entry#* }"
   kill -KILL "\${entry%% *}" 2>/dev/null
+  empty_dir "\${entry#* }"
 done
 `;
 
