@@ -13,7 +13,7 @@ function table(figures: WorkerCrashesFigures): string {
   return figuresTable([
     ['deliveries acknowledged (202)', figures.acknowledged],
     ['deliveries refused the first time, by status', JSON.stringify(figures.refused)],
-    ['refused ones acknowledged when redelivered', figures.redeliveredAcknowledged],
+    ['refused ones answered 2xx when redelivered', figures.redeliveredAcknowledged],
     ['jobs completed', figures.completed],
     ['jobs dead-lettered', figures.deadLettered],
     ['jobs lost', figures.lost],
