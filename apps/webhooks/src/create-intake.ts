@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { withTimeout } from '@runner/retry';
 import { type Enqueue, handleWebhook } from './handle-webhook.ts';
 import { replyJson } from './http-reply.ts';
 import type { IntakeLogger } from './intake-logger.ts';
@@ -126,14 +127,8 @@ export function createIntake(options: IntakeOptions): Server {
 }
 
 /** `isReady()`, false when it throws or takes longer than `timeoutMs`. */
-async function probe(isReady: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
-  try {
-    return await Promise.race([isReady().catch(() => false), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
+function probe(isReady: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  return withTimeout(isReady(), timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`)).catch(
+    () => false,
+  );
 }

@@ -1,3 +1,5 @@
+import { withTimeout } from '@runner/retry';
+
 /** Redis did not store the job within the intake's enqueue timeout (`WEBHOOK_ENQUEUE_TIMEOUT_MS`). */
 export class EnqueueTimeoutError extends Error {
   override name = 'EnqueueTimeoutError';
@@ -15,14 +17,6 @@ export class EnqueueTimeoutError extends Error {
  * after 10 s, so a Redis that holds commands (paused, swapping, a failover) must not hold the answer.
  * The commands already sent may still run later; `enqueueDelivery`'s marks are safe against that.
  */
-export async function withEnqueueDeadline<T>(enqueue: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new EnqueueTimeoutError(timeoutMs)), timeoutMs);
-  });
-  try {
-    return await Promise.race([enqueue, timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function withEnqueueDeadline<T>(enqueue: Promise<T>, timeoutMs: number): Promise<T> {
+  return withTimeout(enqueue, timeoutMs, () => new EnqueueTimeoutError(timeoutMs));
 }

@@ -1,4 +1,11 @@
-import { type Clock, formatSeconds, type Logger, silentLogger, systemClock } from '@runner/retry';
+import {
+  type Clock,
+  formatSeconds,
+  type Logger,
+  silentLogger,
+  systemClock,
+  withTimeout,
+} from '@runner/retry';
 
 export interface RedisFallbackOptions {
   /** Longest wait for Redis in one operation before that operation uses per-process state. Default 200 ms. In ms. */
@@ -67,7 +74,11 @@ export class RedisFallback {
     if (this.outage !== undefined && this.clock.now() < this.outage.nextTryMs) return local();
     let result: T;
     try {
-      result = await withTimeout(remote, operation, this.operationTimeoutMs);
+      result = await withTimeout(
+        remote(),
+        this.operationTimeoutMs,
+        () => new RedisOperationTimeoutError(operation, this.operationTimeoutMs),
+      );
     } catch (error) {
       this.failed(operation, error);
       return local();
@@ -97,19 +108,6 @@ export class RedisFallback {
       { component: this.component, outageMs },
       `Redis answers again after ${formatSeconds(outageMs)}; the fleet ${this.component} is shared again`,
     );
-  }
-}
-
-async function withTimeout<T>(remote: () => Promise<T>, operation: string, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisOperationTimeoutError(operation, timeoutMs)), timeoutMs);
-  });
-  try {
-    // The late answer of a timed-out command is dropped: race() has a handler on it, so it is not unhandled.
-    return await Promise.race([remote(), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

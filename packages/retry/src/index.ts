@@ -70,3 +70,4 @@ export {
   type RetryOptions,
   retryWithBackoff,
 } from './retry-with-backoff.ts';
+export { withTimeout } from './with-timeout.ts';

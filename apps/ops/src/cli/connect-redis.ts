@@ -7,6 +7,7 @@ import {
   redisHost,
   redisTargetVariable,
 } from '@runner/queue';
+import { withTimeout } from '@runner/retry';
 import type { RedisOptions } from 'ioredis';
 import { CliError } from './cli-errors.ts';
 
@@ -81,22 +82,17 @@ export async function connectRedis(
   });
   // Without a listener ioredis prints every failed reconnect attempt; the reason is kept for the report.
   const failure = connectionFailures(redis);
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no answer within ${(timeoutMs / 1000).toFixed(1)}s`)),
-      timeoutMs,
-    );
-  });
   try {
-    await Promise.race([redis.connect(), timedOut]);
+    await withTimeout(
+      redis.connect(),
+      timeoutMs,
+      () => new Error(`no answer within ${(timeoutMs / 1000).toFixed(1)}s`),
+    );
   } catch (error) {
     redis.disconnect();
     // ioredis rejects with "Connection is closed."; the 'error' event had the reason (ECONNREFUSED, ...).
     const why = failure() ?? error;
     throw new RedisUnreachableError(target, connectionReason(why), { cause: why });
-  } finally {
-    clearTimeout(timer);
   }
   return redis;
 }

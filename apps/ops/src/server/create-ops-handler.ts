@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { QueueInspector } from '@runner/queue';
+import { withTimeout } from '@runner/retry';
 import type { Registry } from 'prom-client';
 import type { DashboardHandler } from './dashboard.ts';
 import { basicChallenge, isAuthorized } from './ops-auth.ts';
@@ -179,22 +180,11 @@ function pathOf(url: string | undefined): string {
 }
 
 /** Whether `probe` resolves within `timeoutMs`; a rejection or no answer in time is false. */
-async function within(timeoutMs: number, probe: () => Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
-  try {
-    return await Promise.race([
-      probe().then(
-        () => true,
-        () => false,
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+function within(timeoutMs: number, probe: () => Promise<unknown>): Promise<boolean> {
+  return withTimeout(probe(), timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`)).then(
+    () => true,
+    () => false,
+  );
 }
 
 function methodNotAllowed(res: ServerResponse): void {
