@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
+import { nextEventLoopTurn } from '@runner/queue';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createIntake } from './create-intake.ts';
 import {
@@ -274,6 +275,51 @@ describe('POST /webhooks bounds the wait for Redis', () => {
     } finally {
       slow.closeAllConnections();
       slow.close();
+    }
+  });
+});
+
+describe('a worker in the same process', () => {
+  it('starts no job while a delivery is being answered, and starts it once the answer is out', async () => {
+    let store: () => void = () => {};
+    const stored = new Promise<void>((resolve) => {
+      store = resolve;
+    });
+    let enqueued: () => void = () => {};
+    const enqueueCalled = new Promise<void>((resolve) => {
+      enqueued = resolve;
+    });
+    const gated = recordingEnqueue(async (call) => {
+      enqueued();
+      await stored;
+      return { outcome: 'enqueued', jobId: call.data.deliveryId };
+    });
+    const intake = createIntake({
+      secret,
+      appSlug,
+      maxBodyBytes,
+      enqueue: gated.enqueue,
+      isReady: () => Promise.resolve(true),
+      logger: log.logger,
+    });
+    const intakeUrl = await listenLocal(intake);
+    try {
+      const answer = postWebhook(intakeUrl, issuesPayload(), { deliveryId: 'delivery-held-job' });
+      await within(2_000, 'the enqueue call', enqueueCalled);
+      let jobStarted = false;
+      const jobStart = nextEventLoopTurn().then(() => {
+        jobStarted = true;
+      });
+      // Well under maxJobStartDeferMs of turns: the delivery still holds job starts.
+      for (let turn = 0; turn < 5; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+      expect(jobStarted).toBe(false);
+      store();
+      expect(await answer).toMatchObject({ status: 202 });
+      await within(2_000, 'the job start', jobStart);
+    } finally {
+      store();
+      intake.closeAllConnections();
+      intake.close();
     }
   });
 });

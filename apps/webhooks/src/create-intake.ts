@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { holdJobStarts } from '@runner/queue';
 import { withTimeout } from '@runner/retry';
 import { type Enqueue, handleWebhook } from './handle-webhook.ts';
 import { replyJson } from './http-reply.ts';
@@ -118,6 +119,8 @@ export function createIntake(options: IntakeOptions): Server {
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    // A worker in this process starts no job while a request is answered (for a bounded time).
+    res.once('close', holdJobStarts());
     route(req, res).catch((error: unknown) => {
       options.logger.error({ err: error, status: 500 }, 'Request failed unexpectedly');
       replyJson(res, 500, { error: 'internal error' }, { close: true });

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { nextEventLoopTurn } from './event-loop-turns.ts';
+import { holdJobStarts, maxJobStartDeferMs, nextEventLoopTurn } from './event-loop-turns.ts';
 
 function spin(ms: number): void {
   const end = performance.now() + ms;
@@ -54,4 +54,46 @@ describe('nextEventLoopTurn', () => {
       close();
     }
   });
+
+  it('keeps job starts back while a request holds them, and lets them go when it ends', async () => {
+    const first = holdJobStarts();
+    const second = holdJobStarts();
+    let started = false;
+    const job = nextEventLoopTurn().then(() => {
+      started = true;
+    });
+    try {
+      await turns(5);
+      expect(started).toBe(false);
+      // A release called twice counts once: the other request still holds.
+      first();
+      first();
+      await turns(5);
+      expect(started).toBe(false);
+    } finally {
+      second();
+    }
+    await job;
+    expect(started).toBe(true);
+  });
+
+  it('starts a job held longer than maxJobStartDeferMs all the same, one per period', async () => {
+    const release = holdJobStarts();
+    try {
+      const heldAt = performance.now();
+      const startedAfter: number[] = [];
+      await Promise.all(
+        [1, 2].map(() => nextEventLoopTurn().then(() => startedAfter.push(performance.now() - heldAt))),
+      );
+      expect(startedAfter[0]).toBeGreaterThanOrEqual(maxJobStartDeferMs - 1);
+      expect((startedAfter[1] ?? 0) - (startedAfter[0] ?? 0)).toBeGreaterThanOrEqual(maxJobStartDeferMs - 1);
+    } finally {
+      release();
+    }
+  });
 });
+
+/** Resolves after `count` turns of the event loop (check phases). */
+async function turns(count: number): Promise<void> {
+  for (let i = 0; i < count; i += 1) await new Promise((resolve) => setImmediate(resolve));
+}

@@ -30,6 +30,7 @@ export {
   enqueueDelivery,
   validateJobData,
 } from './enqueue-delivery.ts';
+export { holdJobStarts, maxJobStartDeferMs, nextEventLoopTurn } from './event-loop-turns.ts';
 export { type CircuitReport, circuitStateValue, FleetStats, type JobOutcome } from './fleet-stats.ts';
 export {
   type InspectableState,
