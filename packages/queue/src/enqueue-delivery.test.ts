@@ -139,6 +139,37 @@ describe('enqueueDelivery', () => {
     }
   });
 
+  it('lets a redelivery through as a new job once ops removed the first one', async () => {
+    const prefix = uniquePrefix('enqueue');
+    const queue = createAgentQueue({ connection: { url: server.url }, prefix });
+    try {
+      const delivery = { queue, redis, prefix, data: data('d-10'), bodyDigest: sha('body-10') };
+      expect((await enqueueDelivery(delivery)).outcome).toBe('enqueued');
+      expect((await enqueueDelivery(delivery)).outcome).toBe('duplicate');
+      await queue.remove('d-10');
+      expect(await enqueueDelivery(delivery)).toEqual({ outcome: 'enqueued', jobId: 'd-10' });
+      expect((await queue.getJob('d-10'))?.data.deliveryId).toBe('d-10');
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('reads the pending marks an older intake left as their delivery id', async () => {
+    const prefix = uniquePrefix('enqueue');
+    const queue = createAgentQueue({ connection: { url: server.url }, prefix });
+    try {
+      await redis.set(`${prefix}:delivery:d-11`, 'pending:d-11', 'PX', 60_000);
+      await redis.set(`${prefix}:delivery-body:${sha('body-11')}`, 'pending:d-11', 'PX', 60_000);
+      const replay = { queue, redis, prefix, data: data('d-12'), bodyDigest: sha('body-11') };
+      expect(await enqueueDelivery(replay)).toEqual({ outcome: 'duplicate', jobId: 'd-11' });
+      // Its own redelivery, with no job stored behind the mark: let through.
+      const redelivery = { queue, redis, prefix, data: data('d-11'), bodyDigest: sha('body-11') };
+      expect(await enqueueDelivery(redelivery)).toEqual({ outcome: 'enqueued', jobId: 'd-11' });
+    } finally {
+      await queue.close();
+    }
+  });
+
   it('removes its marks when the job could not be added, so GitHub’s redelivery gets through', async () => {
     const prefix = uniquePrefix('enqueue');
     const queue = createAgentQueue({ connection: { url: server.url }, prefix });

@@ -6,12 +6,6 @@ import type { RedisClient } from './redis-client.ts';
 /** Deliveries can be redelivered (by hand or by API) for three days; one seen within that is never enqueued twice. */
 export const deliveryDedupeTtlMs = 72 * 60 * 60_000;
 
-/**
- * While the job is being added, the dedupe marks live only this long, so that a crash between marking
- * and adding does not block GitHub's redelivery for three days.
- */
-const pendingMarkTtlMs = 5 * 60_000;
-
 export type EnqueueResult = { outcome: 'enqueued'; jobId: string } | { outcome: 'duplicate'; jobId: string };
 
 export interface EnqueueDeliveryOptions {
@@ -46,31 +40,27 @@ export function validateJobData(data: unknown): ParsedJobData {
 
 // Both marks, or neither: checked and set in one step so that two intakes cannot both win. On a
 // duplicate it returns the delivery id that came first (a replayed body arrives under a new id).
-// A mark is `pending:<id>` until its job is stored. One still pending for this very delivery with no job
-// behind it was left by an attempt that stored nothing (Redis ran the mark after the intake had given up
-// on it and answered 503, or went away before the add): the redelivery carries on instead of being
-// answered "duplicate" for a job that does not exist. Were that attempt still running, both adds carry
-// the same job id, and BullMQ stores one job.
+// A mark of this very delivery with no job behind it was left by an attempt that stored nothing (Redis
+// ran the mark after the intake had given up on it and answered 503, or the intake died before the add):
+// the redelivery carries on instead of being answered "duplicate" for a job that does not exist. Were
+// that attempt still running, both adds carry the same job id, and BullMQ stores one job. The marks get
+// their whole 72 hours at once: no second command once the job is stored. (Marks of an older intake
+// read `pending:<id>` for their first minutes; they count as `<id>`.)
 const markScript = `
 local first = redis.call('GET', KEYS[1]) or redis.call('GET', KEYS[2])
 if first then
-  local pendingFor = string.match(first, '^pending:(.*)$')
-  if pendingFor ~= ARGV[1] or redis.call('EXISTS', KEYS[3]) == 1 then return pendingFor or first end
+  first = string.match(first, '^pending:(.*)$') or first
+  if first ~= ARGV[1] or redis.call('EXISTS', KEYS[3]) == 1 then return first end
 end
-redis.call('SET', KEYS[1], 'pending:' .. ARGV[1], 'PX', ARGV[2])
-redis.call('SET', KEYS[2], 'pending:' .. ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return false`;
-
-// Once the job is stored, both marks hold for the whole dedupe window: one command, not one per mark.
-const keepScript = `
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[1])
-return 1`;
 
 /**
  * Adds the job for a delivery unless the delivery (by id or by body) was seen in the last 72 hours;
  * a duplicate's `jobId` is the job of the delivery that came first. The job id is the delivery id.
- * Three Redis round trips: mark, add, keep the marks (two for a duplicate).
+ * Two Redis round trips: mark, add (one for a duplicate). A delivery whose job ops removed is let
+ * through again, as a new job: GitHub redelivers only when someone asks it to.
  * Throws when Redis cannot store it: the intake then answers 503, never 2xx for a job that was not
  * stored, so the delivery shows as failed in GitHub and can be redelivered (GitHub does not redeliver
  * on its own; the app's "Recent Deliveries" page or its API does).
@@ -82,7 +72,7 @@ export async function enqueueDelivery(options: EnqueueDeliveryOptions): Promise<
 
   const keys = [`${prefix}:delivery:${data.deliveryId}`, `${prefix}:delivery-body:${bodyDigest}`] as const;
   const jobKey = `${prefix}:${agentQueueName}:${data.deliveryId}`;
-  const first = await runScript(redis, markScript, [...keys, jobKey], [data.deliveryId, pendingMarkTtlMs]);
+  const first = await runScript(redis, markScript, [...keys, jobKey], [data.deliveryId, deliveryDedupeTtlMs]);
   if (typeof first === 'string') return { outcome: 'duplicate', jobId: first };
 
   try {
@@ -92,7 +82,6 @@ export async function enqueueDelivery(options: EnqueueDeliveryOptions): Promise<
     await redis.del(...keys).catch(() => {});
     throw error;
   }
-  await runScript(redis, keepScript, keys, [deliveryDedupeTtlMs, data.deliveryId]);
   return { outcome: 'enqueued', jobId: data.deliveryId };
 }
 
