@@ -54,9 +54,8 @@ export const overheadBenchmark: Benchmark = {
     const admin = new Redis(context.redisUrl);
     const metrics = new WorkerMetrics();
     const logFile = join(context.tempDir, 'overhead-worker.log');
-    // As the worker logs in production, but to a file: pino's default destination for stdout is a
-    // SonicBoom with `sync: false`, whose writes go out while the next lines are formatted.
-    const logger = createLogger(config.logLevel, pino.destination({ dest: logFile, sync: false }));
+    // As the worker logs in production (`createLogger`: stdout, written synchronously), but to a file.
+    const logger = createLogger(config.logLevel, pino.destination({ dest: logFile, sync: true }));
     const variants: Variant[] = [
       { name: 'no-op', ioMs: 0, jobs: sizes.noopJobs, target: overheadOptions.targets.noop },
       {
@@ -121,7 +120,7 @@ export const overheadBenchmark: Benchmark = {
       details,
       notes: [
         `Each drain: ${formatNumber(sizes.noopJobs)} (no-op) or ${formatNumber(sizes.ioJobs)} (I/O) issues.opened jobs added with addBulk to a paused queue on a fresh prefix, the worker started and ready, then the clock runs from resume to the last 'completed' event. Both arms use the agent queue's job options (attempts, backoff, retention).`,
-        `bare: a BullMQ Worker whose processor returns at once, or awaits a ${overheadOptions.ioMs} ms timer. runner: createAgentWorker (job data validation, retry tracking and timeline in Redis, fleet stats, per-process metrics) with a job that times one upstream request into the duration histogram, records one tool result as the tools do (recordedSideEffect: a first run looks nothing up and does not wait for the store), logs one line through pino to a file (asynchronous writes, as pino writes the worker's stdout), and waits the same ${overheadOptions.ioMs} ms in the I/O variant.`,
+        `bare: a BullMQ Worker whose processor returns at once, or awaits a ${overheadOptions.ioMs} ms timer. runner: createAgentWorker (job data validation, retry tracking and timeline in Redis, fleet stats, per-process metrics) with a job that times one upstream request into the duration histogram, records one tool result as the tools do (recordedSideEffect: a first run looks nothing up and does not wait for the store), logs one line through pino to a file (written synchronously, as the worker writes its stdout), and waits the same ${overheadOptions.ioMs} ms in the I/O variant.`,
         `Interleaved bare, runner, bare, runner, ... (${sizes.repetitions} pairs after one discarded warm-up pair); the ratio and the added time are medians of the per-pair values, with their min–max.`,
         ...commandNotes,
         'Metrics: the worker’s own WorkerMetrics from @runner/worker (runner_worker_* counters, the request-duration histogram, default process metrics).',

@@ -17,7 +17,7 @@ const config = loadConfig({ REDIS_URL: redisUrl });
 const metrics = new WorkerMetrics();
 const logger = createLogger(
   config.logLevel,
-  pino.destination({ dest: join(logDir, `scaling-worker-${process.pid}.log`), sync: false }),
+  pino.destination({ dest: join(logDir, `scaling-worker-${process.pid}.log`), sync: true }),
 );
 let running: RunnerWorker | undefined;
 
