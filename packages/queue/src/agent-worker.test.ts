@@ -2,6 +2,7 @@ import {
   NotRetryableError,
   RetriesExhaustedError,
   RetryAfterTooLongError,
+  type RetryEvent,
   type RetryPolicy,
 } from '@runner/retry';
 import { type RedisHandle, startRedis, uniquePrefix } from '@runner/testkit';
@@ -24,6 +25,15 @@ const fastJobPolicy: RetryPolicy = {
   jitter: 'none',
 };
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
+/** A lower layer's retry: it makes a run worth a timeline. */
+const aRetry: RetryEvent = {
+  attempt: 2,
+  maxAttempts: 6,
+  delayMs: 1,
+  delaySource: 'backoff',
+  reason: 'HTTP 503',
+  error: null,
+};
 
 let server: RedisHandle;
 let redis: Redis;
@@ -160,19 +170,32 @@ describe('createAgentWorker: the job level', () => {
     expect(new Set(startedInTurn).size).toBe(ids.length);
   });
 
-  it('completes a job and records its start and completion', async () => {
-    const { run } = await setup(async () => 'done');
-    const { completed, value, record } = await run('job-ok');
+  it('completes a clean first run storing no timeline, only its count; ops see its start and end', async () => {
+    const { run, queue, tracker, prefix } = await setup(async () => 'done');
+    const { completed, value, record, job } = await run('job-ok');
     expect(completed).toBe(true);
     expect(value).toBe('done');
-    expect(record.timeline.map((e) => e.kind)).toEqual(['job_started', 'job_completed']);
+    expect(record.timeline).toEqual([]);
     expect(record.retryCount).toBe(0);
+    expect(await redis.exists(tracker.timelineKey('job-ok'))).toBe(0);
+    expect(await new FleetStats(redis, prefix).jobsTotal()).toMatchObject({ completed: 1 });
+    const details = await new QueueInspector(queue, redis, prefix).job('job-ok');
+    expect(details?.timeline).toEqual([
+      expect.objectContaining({ kind: 'job_started', atMs: job.processedOn, attempt: 1, maxAttempts: 6 }),
+      expect.objectContaining({ kind: 'job_completed', atMs: job.finishedOn }),
+    ]);
   });
 
   it('sends a completed run’s tracking in the same socket write as BullMQ’s completion', async () => {
     let writes: string[] = [];
-    const { run, worker, tracker } = await setup(async (data) => {
-      if (data.deliveryId === 'job-one-write') writes = recordWrites(await worker.client);
+    const { run, worker, tracker } = await setup(async (data, ctx) => {
+      if (data.deliveryId !== 'job-one-write') return 'done';
+      // A retry is written at once; the run's last entry then waits for its completion. Once Redis has
+      // answered a PING on each connection, it has answered the retry's writes sent before it.
+      ctx.onRetry(aRetry);
+      const bullClient = (await worker.client) as unknown as Redis;
+      await Promise.all([redis.ping(), bullClient.ping()]);
+      writes = recordWrites(bullClient);
       return 'done';
     });
     // A first job loads the scripts (a script's first call may go out twice: EVALSHA, then EVAL).
@@ -183,17 +206,20 @@ describe('createAgentWorker: the job level', () => {
     const tracking = writes.filter((write) => write.includes('"kind":"job_completed"'));
     expect(tracking).toHaveLength(1);
     expect(tracking[0]?.match(/\r\nevalsha\r\n/gi)).toHaveLength(2);
-    expect(record.timeline.map((e) => e.kind)).toEqual(['job_started', 'job_completed']);
+    expect(record.timeline.map((e) => e.kind)).toEqual(['job_started', 'retry', 'job_completed']);
     expect(await redis.pttl(tracker.timelineKey('job-one-write'))).toBeGreaterThan(0);
   });
 
   it('keeps a full timeline to its cap when a completed run adds to it, and counts the completion', async () => {
-    const { run, tracker, prefix } = await setup(async () => 'done');
+    const { run, tracker, prefix } = await setup(async (_, ctx) => {
+      ctx.onRetry(aRetry);
+      return 'done';
+    });
     const old = { kind: 'retry', layer: 'request', target: 'llm', atMs: 1 } as const;
     await tracker.append('job-full', ...Array.from({ length: maxTimelineEntries }, () => old));
     const { record } = await run('job-full');
     expect(record.timeline).toHaveLength(maxTimelineEntries);
-    expect(record.timeline.slice(-2).map((e) => e.kind)).toEqual(['job_started', 'job_completed']);
+    expect(record.timeline.slice(-3).map((e) => e.kind)).toEqual(['job_started', 'retry', 'job_completed']);
     expect(await redis.pttl(tracker.timelineKey('job-full'))).toBeGreaterThan(0);
     expect(await new FleetStats(redis, prefix).jobsTotal()).toMatchObject({ completed: 1, failed: 0 });
   });

@@ -127,12 +127,15 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
     // its outcome, in one command it does not wait for; a retry or a failure writes them at once, for ops
     // watching the job.
     const unwritten: TimelineEntry[] = [];
+    let wroteEntries = false;
     const append = (entry: Omit<TimelineEntry, 'atMs'>) => {
       unwritten.push({ ...entry, atMs: Date.now() });
     };
     const takeUnwritten = () => unwritten.splice(0);
     const flush = () => {
-      if (unwritten.length > 0) track(tracker.append(jobId, ...takeUnwritten()));
+      if (unwritten.length === 0) return;
+      wroteEntries = true;
+      track(tracker.append(jobId, ...takeUnwritten()));
     };
 
     // A turn of the event loop of its own for each job's start: jobs handed over together would
@@ -209,13 +212,18 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
       });
       append({ kind: 'job_completed', layer: 'job', target: 'agent' });
       options.onOutcome?.('completed');
+      // A job's first run that met no retry leaves no timeline: BullMQ's job already holds when it started
+      // and finished, and ops show those two entries from it (`QueueInspector.job`). Stored, such a
+      // timeline would outlive the job (kept 7 days) by weeks, one key per job.
+      const clean = run === 1 && !wroteEntries;
+      const entries = takeUnwritten();
       const client = await worker.client.catch(trackingFailed);
       if (client) {
         recordCompletedRun(client, {
           timelineKey: tracker.timelineKey(jobId),
           jobsTotalKey: stats.jobsTotalKey(),
           ttlMs: tracker.ttlMs,
-          entries: takeUnwritten(),
+          entries: clean ? [] : entries,
         }).catch(trackingFailed);
       }
       return result;

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { maxTimelineEntries } from './retry-tracker.ts';
 import type { TimelineEntry } from './timeline.ts';
 
-/** What a completed run leaves in Redis: its timeline entries and one count of the outcome. */
+/** What a completed run leaves in Redis: its timeline entries (if any) and one count of the outcome. */
 export interface CompletedRun {
   /** `<prefix>:job:retry:<id>:timeline` (`RetryTracker.timelineKey`). */
   timelineKey: string;
@@ -11,6 +11,7 @@ export interface CompletedRun {
   jobsTotalKey: string;
   /** The timeline's time to live, renewed by every write. In ms. */
   ttlMs: number;
+  /** None for a clean first run: then only the count is written. */
   entries: readonly TimelineEntry[];
 }
 
@@ -20,10 +21,12 @@ const commandName = 'runnerRecordCompletedRun';
 // trim only once the list is over its cap. Both keys carry the queue prefix, so a hash-tag prefix keeps
 // them in one cluster slot as BullMQ's own scripts need.
 const lua = `
-local length = redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))
-local cap = tonumber(ARGV[1])
-if length > cap then redis.call('LTRIM', KEYS[1], -cap, -1) end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if #ARGV > 2 then
+  local length = redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))
+  local cap = tonumber(ARGV[1])
+  if length > cap then redis.call('LTRIM', KEYS[1], -cap, -1) end
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
 return redis.call('HINCRBY', KEYS[2], 'completed', 1)`;
 
 const defined = new WeakSet<RedisClient>();

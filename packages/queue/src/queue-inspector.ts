@@ -139,7 +139,7 @@ export class QueueInspector {
       deadLettered: record.deadLettered,
       failedReason: job.failedReason || undefined,
       result: job.returnvalue ?? undefined,
-      timeline: record.timeline,
+      timeline: record.timeline.length > 0 ? record.timeline : untroubledTimeline(job, summary.state),
     };
   }
 
@@ -230,6 +230,24 @@ export class QueueInspector {
       createdAtMs: job.timestamp,
     };
   }
+}
+
+/**
+ * The timeline of a job that stored none: a first run that meets no retry writes no entries (the worker
+ * spares Redis a key per job), so its start and completion come from BullMQ's own times.
+ */
+function untroubledTimeline(job: Job<AgentJobData>, state: string): TimelineEntry[] {
+  if (!job.processedOn) return [];
+  const agentJob = { layer: 'job', target: 'agent' } as const;
+  const started: TimelineEntry = {
+    kind: 'job_started',
+    ...agentJob,
+    atMs: job.processedOn,
+    attempt: 1,
+    maxAttempts: job.opts.attempts ?? 1,
+  };
+  if (state !== 'completed' || !job.finishedOn) return [started];
+  return [started, { kind: 'job_completed', ...agentJob, atMs: job.finishedOn }];
 }
 
 function firstLine(text: string | undefined): string | undefined {
