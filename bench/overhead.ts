@@ -30,7 +30,7 @@ export const overheadOptions = {
   /** Simulated I/O per job in the second variant. In ms. */
   ioMs: 10,
   quick: { repetitions: 3, noopJobs: 1_500, ioJobs: 600 },
-  full: { repetitions: 5, noopJobs: 4_000, ioJobs: 1_200 },
+  full: { repetitions: 5, noopJobs: 4_000, ioJobs: 900 },
   /** A drain that takes longer than this fails the benchmark. In ms. */
   drainTimeoutMs: 60_000,
   targets: { noop: 0.85, io: 0.97 },
