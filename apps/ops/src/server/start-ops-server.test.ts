@@ -337,6 +337,33 @@ describe('startOpsServer', () => {
     }
   });
 
+  it('answers /readyz 503 once readyTimeoutMs has passed when Redis holds its PING', {
+    timeout: 30_000,
+  }, async () => {
+    const privateRedis = await startRedis({ forcePrivate: true });
+    const admin = new Redis(privateRedis.url);
+    const ops = await startOpsServer(
+      opsConfig(privateRedis.url, uniquePrefix('ops-paused'), { OPS_TOKEN: token }),
+      silentLogger,
+      { readyTimeoutMs: 200 },
+    );
+    try {
+      expect((await call(`${ops.url}/readyz`)).status).toBe(200);
+      // Connected, but every command is held: the probe's PING gets no answer.
+      await admin.call('CLIENT', 'PAUSE', '2000', 'ALL');
+      // Given up on before the pause ends: the answer can only come from the probe's timeout.
+      const notReady = await call(`${ops.url}/readyz`, {}, { timeoutMs: 1_500 });
+      expect(notReady.status).toBe(503);
+      expect(await notReady.json()).toEqual({ ready: false });
+      await admin.ping();
+      expect((await call(`${ops.url}/readyz`)).status).toBe(200);
+    } finally {
+      admin.disconnect();
+      await ops.close();
+      await privateRedis.stop();
+    }
+  });
+
   it('started before its Redis with waitForRedis: listens, answers 503 until Redis is up, then serves', {
     timeout: 30_000,
   }, async () => {
