@@ -3,7 +3,10 @@ import { type AgentJobData, type ParsedJobData, parseAgentJobData } from './agen
 import { type AgentQueue, agentQueueName } from './agent-queue.ts';
 import type { RedisClient } from './redis-client.ts';
 
-/** Deliveries can be redelivered (by hand or by API) for three days; one seen within that is never enqueued twice. */
+/**
+ * Deliveries can be redelivered (by hand or by API) for three days; one seen within that is not enqueued
+ * again while its job is kept (ops may remove it).
+ */
 export const deliveryDedupeTtlMs = 72 * 60 * 60_000;
 
 export type EnqueueResult = { outcome: 'enqueued'; jobId: string } | { outcome: 'duplicate'; jobId: string };
