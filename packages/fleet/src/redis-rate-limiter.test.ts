@@ -1,3 +1,4 @@
+import { sleep } from '@runner/retry';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { RedisRateLimiter, type RedisRateLimiterOptions } from './redis-rate-limiter.ts';
@@ -38,6 +39,35 @@ describe('RedisRateLimiter', () => {
       expect(atMs).toBeGreaterThanOrEqual(((n + 1 - 4) * 1_000) / 40 - 5);
     }
     expect(grantedAtMs.at(-1)).toBeGreaterThanOrEqual(((24 - 4) * 1_000) / 40 - 5);
+  });
+
+  it('hands tokens out in the order processes ask: one the scheduler wakes late keeps its share', async () => {
+    const ratePerSec = 20;
+    const limiter = (redis: Redis, lateMs: number) =>
+      new RedisRateLimiter({
+        redis,
+        prefix,
+        operationTimeoutMs: patientRedis.operationTimeoutMs,
+        ratePerSec,
+        burst: 1,
+        // Every wake-up of this process comes `lateMs` after the token it waited for was due.
+        sleep: (ms, signal) => sleep(ms + lateMs, signal),
+      });
+    const late = limiter(first, 30);
+    const prompt = limiter(second, 0);
+    const grants = { late: 0, prompt: 0 };
+    const stopAtMs = performance.now() + 600;
+    const keepAsking = async (process: RedisRateLimiter, name: keyof typeof grants) => {
+      while (performance.now() < stopAtMs) {
+        await process.acquire('llm');
+        grants[name] += 1;
+      }
+    };
+    await Promise.all([keepAsking(late, 'late'), keepAsking(prompt, 'prompt')]);
+    // 13 tokens in 0.6 s (the burst, then one per 50 ms); a race for each due token would give nearly
+    // all of them to the prompt process.
+    expect(grants.late + grants.prompt).toBeLessThanOrEqual(1 + 0.7 * ratePerSec);
+    expect(grants.late).toBeGreaterThanOrEqual(5);
   });
 
   it('adaptive: one process’s 429 lowers the rate for all, and successes raise it again', async () => {

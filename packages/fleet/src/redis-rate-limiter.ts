@@ -27,16 +27,21 @@ export interface RedisRateLimiterOptions
 export const defaultRedisRateLimiterOptions = { keyTtlMs: 600_000 } as const;
 
 /**
- * KEYS[1] the bucket's hash. ARGV: operation (`acquire`, `throttled`, `success`), rate, burst, adaptive
- * (1/0), min rate, decrease factor, increase per second, decrease interval ms, key TTL ms, and for
- * `throttled` the upstream's hint (epoch ms, 0 for none).
+ * KEYS[1] the bucket's hash. ARGV: operation (`acquire`, `release`, `throttled`, `success`), rate, burst,
+ * adaptive (1/0), min rate, decrease factor, increase per second, decrease interval ms, key TTL ms, and
+ * for `throttled` the upstream's hint (epoch ms, 0 for none).
  * Refills the stored tokens for the time since the last refill at the stored rate, on the server's clock
  * (`TIME`: one clock for the fleet), capped at the capacity (burst, scaled down with a lowered rate as the
- * AWS SDK's adaptive mode does). `acquire` takes a token and returns 0, or takes nothing and returns the
- * ms until one is due. `throttled` with a hint empties the bucket and sets its refill time to the hint,
- * so no token is due before it (a future `refilledAt` is a hold); it also, when adaptive, multiplies the rate by the factor, at most once per interval, not below
- * the min; `success` adds `increase × (time since the last success, at most 1 s)`, not above the rate
- * (AIMD). Same arithmetic as `TokenBucketRateLimiter`.
+ * AWS SDK's adaptive mode does). `acquire` takes a token, due or not: it returns 0 when one was there,
+ * and minus the ms until it is due when the bucket went into debt for it (a reservation: the slots are
+ * handed out in the order callers ask, so a process the scheduler wakes late keeps its turn instead of
+ * losing the race for every token). During a hold it takes nothing and returns the ms until the hold
+ * ends. `release` gives back a reserved token its caller no longer wants. `throttled` with a hint empties
+ * the bucket (keeping its debt) and sets its refill time to the hint, so no token is due before it (a
+ * future `refilledAt` is a hold); it also, when adaptive, multiplies the rate by the factor, at most once
+ * per interval, not below the min; `success` adds `increase × (time since the last success, at most
+ * 1 s)`, not above the rate (AIMD). The same arithmetic as `TokenBucketRateLimiter`, which as this
+ * process's fallback makes its callers ask again instead of reserving.
  */
 const bucketScript = new LuaScript(`
 local time = redis.call('TIME')
@@ -58,15 +63,18 @@ refilledAt = math.max(nowMs, refilledAt)
 local waitMs = 0
 if op == 'acquire' then
   local heldMs = refilledAt - nowMs
-  if heldMs <= 0 and tokens >= 1 - 1e-9 then
-    tokens = math.max(0, tokens - 1)
+  if heldMs > 0 then
+    waitMs = heldMs + math.ceil(math.max(0, 1 - tokens) * 1000 / rate)
   else
-    waitMs = math.max(1, math.max(0, heldMs) + math.ceil((1 - tokens) * 1000 / rate))
+    tokens = tokens - 1
+    if tokens < -1e-9 then waitMs = -math.max(1, math.ceil(-tokens * 1000 / rate)) end
   end
+elseif op == 'release' then
+  tokens = math.min(capacity(rate), tokens + 1)
 elseif op == 'throttled' then
   local untilMs = tonumber(ARGV[10]) or 0
   if untilMs > nowMs then
-    tokens = 0
+    tokens = math.min(tokens, 0)
     refilledAt = math.max(refilledAt, untilMs)
   end
   if adaptive and nowMs - decreasedAt >= decreaseIntervalMs then
@@ -91,7 +99,8 @@ return waitMs`);
  *
  * Key: `<prefix>:fleet:rate:<target>`, a hash `{ tokens, refilledAt, rate, increasedAt, decreasedAt }`
  * expiring `keyTtlMs` after the last call. In each process the callers for one target queue up and only
- * the first polls Redis, so a crowd of waiters costs one script call per wake-up, not one each.
+ * the first asks Redis, holding at most one reserved token at a time: the fleet's debt stays under one
+ * token per process, and a crowd of waiters costs one script call per token, not one each per wake-up.
  */
 export class RedisRateLimiter implements RateLimiter {
   private readonly options: FleetRedisOptions;
@@ -133,9 +142,32 @@ export class RedisRateLimiter implements RateLimiter {
           () => this.local.tryAcquire(target),
         );
         if (waitMs === 0) return;
-        await this.sleep(waitMs, signal);
+        if (waitMs > 0) {
+          // A hold (or this process's own bucket): nothing was taken; ask again when it ends.
+          await this.sleep(waitMs, signal);
+          continue;
+        }
+        // Reserved: the token is this caller's once it is due.
+        try {
+          await this.sleep(-waitMs, signal);
+          return;
+        } catch (error) {
+          void this.release(target);
+          throw error;
+        }
       }
     });
+  }
+
+  /** Gives back a reserved token its caller gave up on, so that the next caller need not wait for it. */
+  private async release(target: string): Promise<void> {
+    await this.fallback.run(
+      'rate limit release',
+      async () => {
+        await this.call(target, 'release');
+      },
+      () => {},
+    );
   }
 
   async onThrottled(target: string, untilMs?: number): Promise<void> {
@@ -175,7 +207,11 @@ export class RedisRateLimiter implements RateLimiter {
     );
   }
 
-  private call(target: string, op: 'acquire' | 'throttled' | 'success', untilMs?: number): Promise<unknown> {
+  private call(
+    target: string,
+    op: 'acquire' | 'release' | 'throttled' | 'success',
+    untilMs?: number,
+  ): Promise<unknown> {
     const l = this.local;
     return bucketScript.run(
       this.options.redis,
