@@ -101,6 +101,8 @@ return waitMs`);
  * expiring `keyTtlMs` after the last call. In each process the callers for one target queue up and only
  * the first asks Redis, holding at most one reserved token at a time: the fleet's debt stays under one
  * token per process, and a crowd of waiters costs one script call per token, not one each per wake-up.
+ * A token reserved before a 429's hold began is still used when due, so each process may send one call
+ * into a hold it had not heard of; every call after that waits for the hold.
  */
 export class RedisRateLimiter implements RateLimiter {
   private readonly options: FleetRedisOptions;
