@@ -1,13 +1,12 @@
 // Fault suite, scenario 1: worker processes killed with SIGKILL on a beat while deliveries pour in.
 // Every acknowledged delivery must end completed, none lost, no comment posted twice.
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { seededRandom } from '@runner/retry';
 import { findFreePort, type RedisHandle } from '@runner/testkit';
 import { type AppProcess, spawnApp } from '../app-process.ts';
-import { deliver, issuesOpenedBody } from '../deliveries.ts';
-import { issue, startHarness, webhookSecret } from '../harness.ts';
+import { issue, startHarness } from '../harness.ts';
 import { duplicateComments } from './duplicate-comments.ts';
+import { acknowledged, type Delivery, send, sendAtRate } from './open-loop.ts';
 
 export interface WorkerCrashesOptions {
   redis: RedisHandle;
@@ -24,9 +23,9 @@ export interface WorkerCrashesOptions {
 
 /** What the scenario reports, and what its test and `npm run chaos` check. */
 export interface WorkerCrashesFigures {
-  /** Answered 202, counting the refused ones' redelivery once the deliveries are all sent. */
+  /** Answered 2xx, counting the refused ones' redelivery once the deliveries are all sent. */
   acknowledged: number;
-  /** Not answered 202 the first time, by status (`error` when no answer came): 503 on a stalled machine. */
+  /** Not answered 2xx the first time, by status (`no answer` within GitHub's 10 s): 503 on a stalled machine. */
   refused: Record<string, number>;
   /** Of the refused ones, answered 2xx when sent again with the same delivery id, as GitHub redelivers. */
   redeliveredAcknowledged: number;
@@ -83,47 +82,19 @@ export async function runWorkerCrashes(options: WorkerCrashesOptions): Promise<W
       lastKillAtMs = performance.now();
     }, options.killEveryMs);
 
-    const ids: string[] = [];
-    const refused: Array<{ deliveryId: string; number: number }> = [];
-    const refusedStatuses: Record<string, number> = {};
-    const refuse = (deliveryId: string, number: number, status: string) => {
-      refused.push({ deliveryId, number });
-      refusedStatuses[status] = (refusedStatuses[status] ?? 0) + 1;
-    };
-    const startedAtMs = performance.now();
-    const sends: Array<Promise<void>> = [];
-    for (const [i, number] of numbers.entries()) {
-      // Open loop: each delivery leaves at its own time, whatever happened to the ones before.
-      const dueMs = startedAtMs + (i * 1_000) / options.deliveriesPerSec;
-      const waitMs = dueMs - performance.now();
-      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
-      const deliveryId = randomUUID();
-      sends.push(
-        deliver(intakeUrl, issuesOpenedBody(number, number), webhookSecret, { deliveryId }).then(
-          (response) => {
-            if (response.status === 202) ids.push(deliveryId);
-            else refuse(deliveryId, number, String(response.status));
-          },
-          () => refuse(deliveryId, number, 'error'),
-        ),
-      );
-    }
-    await Promise.all(sends);
+    const first = await sendAtRate(intakeUrl, numbers, options.deliveriesPerSec);
     clearInterval(killer);
     // The intake's contract: a delivery it could not store is answered 503 (within its enqueue deadline,
     // which a machine stalled by the killing and respawning can exceed), and GitHub's redelivery brings it
     // again. What must hold is that nothing acknowledged is lost. A 503'd command may still have stored
     // the job after the answer: its redelivery is then a 200 duplicate for that job, which is as good.
-    let redeliveredAcknowledged = 0;
-    for (const { deliveryId, number } of refused) {
-      const response = await deliver(intakeUrl, issuesOpenedBody(number, number), webhookSecret, {
-        deliveryId,
-      }).catch(() => undefined);
-      if (response !== undefined && response.status >= 200 && response.status < 300) {
-        ids.push(deliveryId);
-        redeliveredAcknowledged += 1;
-      }
-    }
+    const refused = first.filter((delivery) => !acknowledged(delivery));
+    const redeliveries: Delivery[] = [];
+    for (const { number, deliveryId } of refused)
+      redeliveries.push(await send(intakeUrl, number, deliveryId));
+    const refusedStatuses: Record<string, number> = {};
+    for (const { status } of refused) refusedStatuses[status] = (refusedStatuses[status] ?? 0) + 1;
+    const ids = [...first, ...redeliveries].filter(acknowledged).map((delivery) => delivery.deliveryId);
 
     const outcomes = await Promise.all(ids.map((id) => h.waitForJob(id, options.settleTimeoutMs)));
     const recoveryMs = performance.now() - lastKillAtMs;
@@ -133,7 +104,7 @@ export async function runWorkerCrashes(options: WorkerCrashesOptions): Promise<W
     return {
       acknowledged: ids.length,
       refused: refusedStatuses,
-      redeliveredAcknowledged,
+      redeliveredAcknowledged: redeliveries.filter(acknowledged).length,
       completed,
       deadLettered,
       lost: ids.length - completed - deadLettered,
