@@ -216,6 +216,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
       // and finished, and ops show those two entries from it (`QueueInspector.job`). Stored, such a
       // timeline would outlive the job (kept 7 days) by weeks, one key per job.
       const clean = run === 1 && !wroteEntries;
+      // Taken either way: left in `unwritten`, the `finally` below would write them after all.
       const entries = takeUnwritten();
       const client = await worker.client.catch(trackingFailed);
       if (client) {
