@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
-import { nextEventLoopTurn } from '@runner/queue';
+import { waitForJobStart } from '@runner/queue';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createIntake } from './create-intake.ts';
 import {
@@ -307,7 +307,7 @@ describe('a worker in the same process', () => {
       const answer = postWebhook(intakeUrl, issuesPayload(), { deliveryId: 'delivery-held-job' });
       await within(2_000, 'the enqueue call', enqueueCalled);
       let jobStarted = false;
-      const jobStart = nextEventLoopTurn().then(() => {
+      const jobStart = waitForJobStart().then(() => {
         jobStarted = true;
       });
       // Well under maxJobStartDeferMs of turns: the delivery still holds job starts.

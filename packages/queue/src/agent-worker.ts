@@ -12,8 +12,8 @@ import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Wor
 import { type AgentJobData, parseAgentJobData } from './agent-job.ts';
 import { agentQueueName } from './agent-queue.ts';
 import { recordCompletedRun } from './completed-run.ts';
-import { nextEventLoopTurn } from './event-loop-turns.ts';
 import { FleetStats, type JobOutcome } from './fleet-stats.ts';
+import { waitForJobStart } from './job-starts.ts';
 import type { RedisClient } from './redis-client.ts';
 import { type LastError, RetryTracker } from './retry-tracker.ts';
 import type { TimelineEntry, TimelineLayer } from './timeline.ts';
@@ -138,9 +138,9 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
       track(tracker.append(jobId, ...takeUnwritten()));
     };
 
-    // A turn of the event loop of its own for each job's start: jobs handed over together would
-    // otherwise run back to back and keep the process's other work (lock renewals, /readyz) waiting.
-    await nextEventLoopTurn();
+    // Jobs handed over together would otherwise run back to back and keep the process's other work (lock
+    // renewals, /readyz, an intake) waiting: they start one after another for a slice of the loop's turn.
+    await waitForJobStart();
     const parsed = parseAgentJobData(job.data);
     if (!parsed.ok) {
       const message = `Invalid job data: ${parsed.problems.join('; ')}`;

@@ -30,8 +30,8 @@ export {
   enqueueDelivery,
   validateJobData,
 } from './enqueue-delivery.ts';
-export { holdJobStarts, maxJobStartDeferMs, nextEventLoopTurn } from './event-loop-turns.ts';
 export { type CircuitReport, circuitStateValue, FleetStats, type JobOutcome } from './fleet-stats.ts';
+export { holdJobStarts, jobStartSliceMs, maxJobStartDeferMs, waitForJobStart } from './job-starts.ts';
 export {
   type InspectableState,
   inspectableStates,
