@@ -4,11 +4,12 @@ import {
   findFreePort,
   type RedisClusterHandle,
   redisClusterUnavailable,
+  startRedis,
   startRedisCluster,
 } from '@runner/testkit';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisClient, redisHost, redisMasters } from './redis-client.ts';
+import { createRedisClient, type RedisTarget, redisHost, redisMasters } from './redis-client.ts';
 import { closeRedis, connectRedis, RedisUnreachableError } from './redis-connection.ts';
 import { assertNoEviction, EvictionPolicyError } from './redis-eviction-check.ts';
 import { waitForRedis } from './wait-for-redis.ts';
@@ -80,6 +81,38 @@ describe('connectRedis to a cluster nobody answers for', () => {
   });
 });
 
+/**
+ * Queues writes on an auto-pipelined client, closes it at once, and reads them back on a fresh client:
+ * QUIT, sent at once, would overtake writes still queued for the next turn of the loop.
+ */
+async function expectQueuedWritesSentBeforeQuit(target: RedisTarget): Promise<void> {
+  const client = createRedisClient(target, { enableAutoPipelining: true });
+  const reader = createRedisClient(target);
+  try {
+    await client.ping();
+    const keys = Array.from({ length: 20 }, (_, i) => `close-test:${Date.now()}:{${i}}`);
+    const writes = keys.map((key) => client.set(key, 'kept', 'PX', 60_000));
+    expect(client.autoPipelineQueueSize).toBe(keys.length);
+    await closeRedis(client);
+    expect(await Promise.all(writes)).toEqual(keys.map(() => 'OK'));
+    for (const key of keys) expect(await reader.get(key)).toBe('kept');
+  } finally {
+    client.disconnect();
+    await closeRedis(reader);
+  }
+}
+
+describe('closeRedis', () => {
+  it('sends the commands queued for auto-pipelining before it quits', async () => {
+    const server = await startRedis();
+    try {
+      await expectQueuedWritesSentBeforeQuit(server.url);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 const unavailable = await redisClusterUnavailable();
 if (unavailable !== undefined) console.warn(`Skipping the queue's Redis Cluster tests: ${unavailable}`);
 
@@ -103,6 +136,10 @@ describe.skipIf(unavailable !== undefined)('on a Redis Cluster', () => {
     await closeRedis(client);
     // A cluster ends once every node's connection has closed, just after its QUIT is answered.
     if (client.status !== 'end') await once(client, 'end');
+  });
+
+  it('sends the commands queued for auto-pipelining on every node before it quits', async () => {
+    await expectQueuedWritesSentBeforeQuit(target);
   });
 
   it('refuses it when any master may evict keys, since each holds keys of its own', async () => {

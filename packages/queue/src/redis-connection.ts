@@ -87,13 +87,26 @@ export async function connectRedis(
   return redis;
 }
 
-/** QUIT, or just drop the socket when Redis is unreachable (QUIT would fail, not wait). */
+/** How long {@link closeRedis} waits for commands queued for auto-pipelining to go out. In ms. */
+export const autoPipelineFlushMs = 1_000;
+
+/**
+ * QUIT, or just drop the socket when Redis is unreachable (QUIT would fail, not wait). Commands still
+ * queued for auto-pipelining (sent in a later turn of the loop) go out first: QUIT is sent at once, and
+ * would overtake them.
+ */
 export async function closeRedis(redis: RedisClient): Promise<void> {
   closedByUs.add(redis);
   if (redis.status === 'end') return;
   if (redis.status !== 'ready') {
     redis.disconnect();
     return;
+  }
+  const flushBy = Date.now() + autoPipelineFlushMs;
+  while (redis.autoPipelineQueueSize > 0 && Date.now() < flushBy) {
+    // ioredis has no event for it; the queue goes out in the next check phase, or once the pipeline in
+    // flight is answered.
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
   try {
     await redis.quit();
