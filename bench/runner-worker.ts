@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunnerConfig } from '@runner/config';
 import { RedisToolResultStore, recordedSideEffect } from '@runner/github';
-import { type AgentJobData, createAgentWorker } from '@runner/queue';
+import { type AgentJobData, closeRedis, createAgentWorker } from '@runner/queue';
 import type { Logger, Random } from '@runner/retry';
 import type { WorkerMetrics } from '@runner/worker';
 import type { Worker } from 'bullmq';
@@ -33,8 +33,9 @@ export interface RunnerWorker {
 }
 
 /**
- * A worker on the runner's job path, wired as `apps/worker`'s `startWorker` wires it (one plain Redis
- * client for retry tracking, fleet stats and tool results; per-process metrics on every outcome), with
+ * A worker on the runner's job path, wired as `apps/worker`'s `startWorker` wires it (a plain Redis client
+ * for retry tracking and fleet stats, BullMQ's connection for tool results too; per-process metrics on
+ * every outcome), with
  * the agent replaced by a simulated job that does what a job does minus the network: one upstream
  * request timed into the duration histogram, one mutating tool call recorded for reruns by the tools'
  * own `recordedSideEffect` (a rerun looks the record up first; every run stores it), one log line for
@@ -43,9 +44,10 @@ export interface RunnerWorker {
 export function startRunnerWorker(options: RunnerWorkerOptions): RunnerWorker {
   const { config, metrics, job } = options;
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-  const results = new RedisToolResultStore(redis, { prefix: options.prefix });
+  const bullRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const results = new RedisToolResultStore(bullRedis, { prefix: options.prefix });
   const worker = createAgentWorker({
-    connection: { url: options.redisUrl, maxRetriesPerRequest: null },
+    connection: bullRedis,
     redis,
     prefix: options.prefix,
     concurrency: options.concurrency,
@@ -85,7 +87,7 @@ export function startRunnerWorker(options: RunnerWorkerOptions): RunnerWorker {
     worker,
     async close() {
       await worker.close();
-      redis.disconnect();
+      await Promise.all([closeRedis(bullRedis), closeRedis(redis)]);
     },
   };
 }

@@ -82,10 +82,10 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
     breaker: fleet.llmBreaker,
   });
   const mutations = new MutationQueue();
-  const results = new RedisToolResultStore(redis, { prefix: config.queue.prefix });
-
-  // BullMQ's own connection, ours to close: it takes a cluster only as a client, not as options.
+  // BullMQ's own connection, ours to close: it takes a cluster only as a client, not as options. The
+  // tools' records go on it too: a job's first turn then sends all it writes in one socket write.
   const workerRedis = createRedisClient(config, { maxRetriesPerRequest: null });
+  const results = new RedisToolResultStore(workerRedis, { prefix: config.queue.prefix });
   const worker = createAgentWorker({
     connection: workerRedis,
     redis,
@@ -181,7 +181,7 @@ export async function startWorker(config: RunnerConfig, options: StartWorkerOpti
       clearTimeout(timer);
       metricsServer?.close();
       await closeRedis(workerRedis);
-      redis.disconnect();
+      await closeRedis(redis);
       fleet.close();
     },
   };

@@ -13,6 +13,7 @@ import type { AgentJobData } from './agent-job.ts';
 import { type AgentQueue, createAgentQueue } from './agent-queue.ts';
 import { type AgentJobContext, createAgentWorker } from './agent-worker.ts';
 import { FleetStats } from './fleet-stats.ts';
+import { jobStartSliceMs } from './job-starts.ts';
 import { QueueInspector } from './queue-inspector.ts';
 import { maxTimelineEntries, RetryTracker } from './retry-tracker.ts';
 import { exampleJobData } from './test-fixtures.ts';
@@ -121,7 +122,7 @@ function rateLimitedFor(ms: number): RetryAfterTooLongError {
 }
 
 describe('createAgentWorker: the job level', () => {
-  it('starts each job in a turn of the event loop of its own, even when BullMQ hands over many at once', async () => {
+  it('starts each job of jobStartSliceMs or more in a turn of the event loop of its own, even when BullMQ hands over many at once', async () => {
     const prefix = uniquePrefix('turns');
     const connection = { url: server.url, maxRetriesPerRequest: null };
     const queue = createAgentQueue({ connection, prefix, policy: fastJobPolicy });
@@ -149,7 +150,7 @@ describe('createAgentWorker: the job level', () => {
       logger: silent,
       handle: async () => {
         startedInTurn.push(turn);
-        const end = performance.now() + 1;
+        const end = performance.now() + jobStartSliceMs;
         while (performance.now() < end) {
           // A job's synchronous work.
         }
@@ -189,16 +190,17 @@ describe('createAgentWorker: the job level', () => {
   it('sends a completed run’s tracking in the same socket write as BullMQ’s completion', async () => {
     let writes: string[] = [];
     const { run, worker, tracker } = await setup(async (data, ctx) => {
-      if (data.deliveryId !== 'job-one-write') return 'done';
-      // A retry is written at once; the run's last entry then waits for its completion. Once Redis has
-      // answered a PING on each connection, it has answered the retry's writes sent before it.
+      // A retry is written at once; the run's last entry then waits for its completion.
       ctx.onRetry(aRetry);
+      if (data.deliveryId !== 'job-one-write') return 'done';
+      // Once Redis has answered a PING on each connection, it has answered the retry's writes sent before it.
       const bullClient = (await worker.client) as unknown as Redis;
       await Promise.all([redis.ping(), bullClient.ping()]);
       writes = recordWrites(bullClient);
       return 'done';
     });
-    // A first job loads the scripts (a script's first call may go out twice: EVALSHA, then EVAL).
+    // A first job with a retry loads the scripts (a script's first call may go out twice: EVALSHA, then
+    // EVAL). A clean run would not: its count is a plain HINCRBY.
     await run('job-warm-up');
     const { record } = await run('job-one-write');
     // The write that carries the run's timeline entries carries BullMQ's moveToFinished too: two scripts
@@ -208,6 +210,26 @@ describe('createAgentWorker: the job level', () => {
     expect(tracking[0]?.match(/\r\nevalsha\r\n/gi)).toHaveLength(2);
     expect(record.timeline.map((e) => e.kind)).toEqual(['job_started', 'retry', 'job_completed']);
     expect(await redis.pttl(tracker.timelineKey('job-one-write'))).toBeGreaterThan(0);
+  });
+
+  it('sends what a job with nothing to wait for writes on BullMQ’s connection in one socket write', async () => {
+    let writes: string[] = [];
+    const { run, worker, prefix } = await setup(async (data) => {
+      // A tool's record, as `startWorker` keeps them on BullMQ's connection; not awaited, as the tools do.
+      const bullClient = (await worker.client) as unknown as Redis;
+      void bullClient.set(`${prefix}:record:${data.deliveryId}`, 'posted');
+      return 'done';
+    });
+    await run('job-warm-up');
+    writes = recordWrites((await worker.client) as unknown as Redis);
+    const { completed } = await run('job-one-turn');
+    expect(completed).toBe(true);
+    // The record, the run's count and BullMQ's moveToFinished (a script): one write.
+    const record = writes.filter((write) => write.includes(`${prefix}:record:job-one-turn`));
+    expect(record).toHaveLength(1);
+    expect(record[0]).toMatch(/\r\nhincrby\r\n/i);
+    expect(record[0]).toMatch(/\r\nevalsha\r\n/i);
+    expect(await new FleetStats(redis, prefix).jobsTotal()).toMatchObject({ completed: 2 });
   });
 
   it('keeps a full timeline to its cap when a completed run adds to it, and counts the completion', async () => {

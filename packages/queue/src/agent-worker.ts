@@ -16,6 +16,7 @@ import { FleetStats, type JobOutcome } from './fleet-stats.ts';
 import { waitForJobStart } from './job-starts.ts';
 import type { RedisClient } from './redis-client.ts';
 import { type LastError, RetryTracker } from './retry-tracker.ts';
+import { writeTogetherUntilTick } from './socket-writes.ts';
 import type { TimelineEntry, TimelineLayer } from './timeline.ts';
 
 /** What the handler of one job run gets besides the job's data. */
@@ -43,7 +44,10 @@ export interface AgentJobContext {
 }
 
 export interface AgentWorkerOptions {
-  /** For BullMQ; it needs `maxRetriesPerRequest: null`. */
+  /**
+   * For BullMQ; it needs `maxRetriesPerRequest: null`. Given as a client, as `startWorker` gives it, it
+   * can carry the tools' records too: then a job's first turn sends all it writes in one socket write.
+   */
   connection: ConnectionOptions;
   /** A plain client on the same Redis, for the retry tracking. */
   redis: RedisClient;
@@ -141,6 +145,11 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
     // Jobs handed over together would otherwise run back to back and keep the process's other work (lock
     // renewals, /readyz, an intake) waiting: they start one after another for a slice of the loop's turn.
     await waitForJobStart();
+    // Whatever the job sends on BullMQ's connection before it first waits goes in one socket write: for a
+    // job with nothing to wait for, its tools' records (`startWorker` keeps them on this connection), its
+    // count and BullMQ's completion, as a bare worker sends its completion alone.
+    const client = await worker.client.catch(trackingFailed);
+    if (client) writeTogetherUntilTick(client);
     const parsed = parseAgentJobData(job.data);
     if (!parsed.ok) {
       const message = `Invalid job data: ${parsed.problems.join('; ')}`;
@@ -218,7 +227,6 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
       const clean = run === 1 && !wroteEntries;
       // Taken either way: left in `unwritten`, the `finally` below would write them after all.
       const entries = takeUnwritten();
-      const client = await worker.client.catch(trackingFailed);
       if (client) {
         recordCompletedRun(client, {
           timelineKey: tracker.timelineKey(jobId),

@@ -1,6 +1,7 @@
 import type { RedisClient } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { maxTimelineEntries } from './retry-tracker.ts';
+import { writeTogetherUntilTick } from './socket-writes.ts';
 import type { TimelineEntry } from './timeline.ts';
 
 /** What a completed run leaves in Redis: its timeline entries (if any) and one count of the outcome. */
@@ -35,26 +36,25 @@ const defined = new WeakSet<RedisClient>();
  * Records a completed run on `client`, BullMQ's own connection of the worker that ran it. Redis runs one
  * connection's commands in order, so sent before BullMQ completes the job it is in Redis before anyone
  * can see the job completed, and the run need not wait for its reply. It goes out in the same socket
- * write as BullMQ's completion.
+ * write as BullMQ's completion: BullMQ sends `moveToFinished` on this connection in the same turn of the
+ * event loop, once the processor's promise settles.
  */
 export function recordCompletedRun(client: RedisClient, run: CompletedRun): Promise<unknown> {
+  writeTogetherUntilTick(client);
+  // A clean first run has only its count to write: no script to run.
+  if (run.entries.length === 0) {
+    // BullMQ's client is its proxy of our ioredis client, which forwards every command ioredis has.
+    return (client as unknown as Pick<Redis, 'hincrby'>).hincrby(run.jobsTotalKey, 'completed', 1);
+  }
   if (!defined.has(client)) {
     client.defineCommand(commandName, { numberOfKeys: 2, lua });
     defined.add(client);
   }
-  // BullMQ sends `moveToFinished` on this connection in the same turn of the event loop, once the
-  // processor's promise settles: held in the socket until the next tick, both go in one write. On
-  // loopback each write costs tens of µs of the event loop (bench/README.md, "Where the time goes").
-  // A Cluster client has no single socket, and sends them apart.
-  const stream = (client as Partial<Pick<Redis, 'stream'>>).stream;
-  stream?.cork();
-  const sent = client.runCommand(commandName, [
+  return client.runCommand(commandName, [
     run.timelineKey,
     run.jobsTotalKey,
     maxTimelineEntries,
     run.ttlMs,
     ...run.entries.map((entry) => JSON.stringify(entry)),
   ]);
-  if (stream) process.nextTick(() => stream.uncork());
-  return sent;
 }
