@@ -110,6 +110,8 @@ describe('waitForJobStart', () => {
   });
 
   it('keeps job starts back while a request holds them, and lets them go when it ends', async () => {
+    // The clock stands still: however slow the machine, maxJobStartDeferMs never runs out.
+    vi.spyOn(performance, 'now').mockReturnValue(1_000);
     const first = holdJobStarts();
     const second = holdJobStarts();
     let started = false;
