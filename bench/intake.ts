@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { loadConfig } from '@runner/config';
 import { createAgentQueue } from '@runner/queue';
 import { seededRandom } from '@runner/retry';
-import { createLogger, WorkerMetrics } from '@runner/worker';
+import { createLogger, logDestination, WorkerMetrics } from '@runner/worker';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { BusyWorker, type LatencyPhase, measureLatency } from './intake-latency.ts';
 import { type PlacementRun, placementNote, placementRows } from './intake-report.ts';
 import {
@@ -78,7 +77,7 @@ export const intakeBenchmark: Benchmark = {
     const metrics = new WorkerMetrics();
     const workerLogger = createLogger(
       config.logLevel,
-      pino.destination({ dest: join(context.tempDir, 'intake-busy-worker.log'), sync: true }),
+      logDestination(join(context.tempDir, 'intake-busy-worker.log')),
     );
     const rows: ResultRow[] = [];
     const notes: string[] = [];

@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type RunnerConfig } from '@runner/config';
 import { type AgentJobData, agentQueueName, createAgentQueue } from '@runner/queue';
-import { createLogger, WorkerMetrics } from '@runner/worker';
+import { createLogger, logDestination, WorkerMetrics } from '@runner/worker';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import {
   armMeasure,
   type BenchContext,
@@ -54,8 +53,8 @@ export const overheadBenchmark: Benchmark = {
     const admin = new Redis(context.redisUrl);
     const metrics = new WorkerMetrics();
     const logFile = join(context.tempDir, 'overhead-worker.log');
-    // As the worker logs in production (`createLogger`: stdout, written synchronously), but to a file.
-    const logger = createLogger(config.logLevel, pino.destination({ dest: logFile, sync: true }));
+    // As the worker logs in production (`logDestination`: buffered, written synchronously), but to a file.
+    const logger = createLogger(config.logLevel, logDestination(logFile));
     const variants: Variant[] = [
       { name: 'no-op', ioMs: 0, jobs: sizes.noopJobs, target: overheadOptions.targets.noop },
       {

@@ -3,8 +3,7 @@
 import { join } from 'node:path';
 import { loadConfig } from '@runner/config';
 import { seededRandom } from '@runner/retry';
-import { createLogger, WorkerMetrics } from '@runner/worker';
-import { pino } from 'pino';
+import { createLogger, logDestination, WorkerMetrics } from '@runner/worker';
 import { serveIpc } from './lib/ipc-child.ts';
 import { type RunnerWorker, startRunnerWorker } from './runner-worker.ts';
 
@@ -17,7 +16,7 @@ const config = loadConfig({ REDIS_URL: redisUrl });
 const metrics = new WorkerMetrics();
 const logger = createLogger(
   config.logLevel,
-  pino.destination({ dest: join(logDir, `scaling-worker-${process.pid}.log`), sync: true }),
+  logDestination(join(logDir, `scaling-worker-${process.pid}.log`)),
 );
 let running: RunnerWorker | undefined;
 

@@ -1,6 +1,13 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
-import { createLogger } from './logger.ts';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLogger, logBufferBytes, logDestination, logFlushIntervalMs } from './logger.ts';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 function capture() {
   const lines: string[] = [];
@@ -55,4 +62,51 @@ describe('createLogger', () => {
     expect(text).toContain('"jobId":"kept"');
     expect(text).toContain('[redacted]');
   });
+});
+
+describe('logDestination', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    vi.useRealTimers();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes lines a few KB at a time, and within logFlushIntervalMs of the first', () => {
+    vi.useFakeTimers({ toFake: ['setInterval'] });
+    dir = mkdtempSync(join(tmpdir(), 'worker-log-'));
+    const file = join(dir, 'worker.log');
+    const logger = createLogger('info', logDestination(file));
+    const read = () => readFileSync(file, 'utf8');
+    logger.info({ jobId: 'j1' }, 'first line');
+    expect(read()).toBe('');
+    vi.advanceTimersByTime(logFlushIntervalMs);
+    expect(read()).toContain('"msg":"first line"');
+    // A burst goes out each time the buffer fills, without waiting for the timer.
+    const line = 'x'.repeat(200);
+    for (let i = 0; i < Math.ceil((2 * logBufferBytes) / line.length); i += 1) logger.info({ i }, line);
+    const written = read().split('\n').length;
+    expect(written).toBeGreaterThan(logBufferBytes / line.length);
+    vi.advanceTimersByTime(logFlushIntervalMs);
+    expect(read().split('\n').length).toBeGreaterThan(written);
+  });
+
+  for (const [how, ending, status] of [
+    ['process.exit', 'process.exit(3);', 3],
+    ['an uncaught error', "throw new Error('boom');", 1],
+  ] as const) {
+    it(`writes the lines still in memory when the process ends by ${how}`, () => {
+      const script = [
+        "import { createLogger } from './apps/worker/src/logger.ts';",
+        "createLogger('info').info({ jobId: 'j1' }, 'last words');",
+        ending,
+      ].join('\n');
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(child.status).toBe(status);
+      expect(child.stdout).toContain('"msg":"last words"');
+    });
+  }
 });

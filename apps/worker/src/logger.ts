@@ -1,5 +1,7 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 
+type SonicBoom = ReturnType<typeof pino.destination>;
+
 /**
  * Secrets are redacted once, here, whatever a log call passes: fields with these names (tokens, keys,
  * signatures, authorization headers) at the top level and nested down to {@link maxRedactDepth} (an
@@ -57,9 +59,41 @@ export function redactSecrets(object: Record<string, unknown>): Record<string, u
   return holdsSecret(object, 0) ? (redacted(object, 0) as Record<string, unknown>) : object;
 }
 
+/** Lines wait in memory until this many bytes of them have gathered, or {@link logFlushIntervalMs}. */
+export const logBufferBytes = 4_096;
+
+/** Longest a line waits in memory before it is written. In ms. */
+export const logFlushIntervalMs = 100;
+
+let stdout: SonicBoom | undefined;
+
 /**
- * The worker's pino logger, JSON lines to `destination` (stdout by default, written synchronously, as the
- * intake writes its own); `fields` (the worker's id) go on every line.
+ * Where the worker's lines go, stdout by default or a file: written synchronously, a few KB at a time
+ * ({@link logBufferBytes}), and at the latest {@link logFlushIntervalMs} after a line, and at exit (an
+ * uncaught error or `process.exit` included; a SIGKILL loses the last 100 ms). A `write(2)` per line cost
+ * a no-op job about 25 µs of the event loop on loopback (bench/README.md, "Where the time goes"), a
+ * seventh of all it costs; pino's default asynchronous stdout costs a thread-pool round trip per line
+ * instead, and loses the lines of a crash.
+ */
+export function logDestination(dest: 1 | string = 1): DestinationStream {
+  if (dest === 1 && stdout) return stdout;
+  const destination = pino.destination({ dest, sync: true, minLength: logBufferBytes });
+  setInterval(() => destination.flush(), logFlushIntervalMs).unref();
+  // Not done by pino for a synchronous destination.
+  process.on('exit', () => {
+    try {
+      destination.flushSync();
+    } catch {
+      // Ended or closed already: nothing is left to write.
+    }
+  });
+  if (dest === 1) stdout = destination;
+  return destination;
+}
+
+/**
+ * The worker's pino logger, JSON lines to `destination` ({@link logDestination}: stdout by default);
+ * `fields` (the worker's id) go on every line.
  */
 export function createLogger(
   level: string,
@@ -71,8 +105,5 @@ export function createLogger(
     base: { app: 'worker', ...fields },
     formatters: { log: redactSecrets, bindings: redactSecrets },
   };
-  // pino's default stdout is asynchronous: each line a thread-pool round trip, which keeps the event loop
-  // busier than one write(2) (benchmark 1 with 10 ms of I/O per job: runner ÷ bare about 0.89 against
-  // 0.95 written synchronously), and the last lines before a crash, the ones wanted most, are lost.
-  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
+  return pino(options, destination ?? logDestination());
 }
