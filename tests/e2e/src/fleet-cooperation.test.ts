@@ -193,7 +193,7 @@ describe('workers cooperating through Redis', () => {
       // The 503's retry needs the fleet's budget, cooldown and circuit: with Redis gone, this
       // process's own state answers and the retry goes out.
       await h.llm.waitForRequests(2, { route: llmRoute, timeoutMs: 20_000 });
-      expect(worker.output()).toContain('Redis unavailable for the fleet');
+      await worker.logged('Redis unavailable for the fleet');
 
       await server.start();
       await waitUntil(async () => (await h.queue.getJob('outage-1'))?.finishedOn !== undefined, 30_000);

@@ -78,6 +78,8 @@ describe('Redis as a least-privilege ACL user', () => {
         },
       );
       expect(JSON.parse(ops.stdout)).toMatchObject({ counts: { completed: 1 } });
+      // Stopped, each has written every line it logged (the worker holds its lines up to 100 ms).
+      await Promise.all(apps.map((app) => app.kill('SIGTERM')));
       for (const app of apps) expect(app.output()).not.toMatch(/NOPERM|no permissions/i);
     } finally {
       await Promise.all(apps.map((app) => app.kill()));

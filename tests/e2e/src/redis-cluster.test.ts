@@ -152,6 +152,8 @@ describe('the runner on a three-master Redis Cluster', () => {
         expect(metrics).toContain('runner_jobs_total{outcome="completed"} 1');
         expect(metrics).toContain('runner_jobs_total{outcome="requeued"} 1');
         expect(metrics).toContain('runner_queue_jobs{state="completed"} 1');
+        // Stopped, each has written every line it logged (the worker holds its lines up to 100 ms).
+        await Promise.all(apps.map((app) => app.kill('SIGTERM')));
         for (const app of apps) {
           expect(app.output()).not.toMatch(/CROSSSLOT|MOVED|NOAUTH|Redis unavailable for the fleet/);
           expect(app.output()).not.toContain(password);

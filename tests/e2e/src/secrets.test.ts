@@ -114,6 +114,8 @@ describe('secrets', () => {
       expect(secrets.privateKey).toHaveLength(64);
       expect(secrets.appJwt.length).toBeGreaterThan(100);
 
+      // Stopped, each has written every line it logged (the worker holds its lines up to 100 ms).
+      await Promise.all(apps.map((app) => app.kill('SIGTERM')));
       const logs = apps.map((app) => app.output()).join('\n');
       const stored = await redisDump(client, h.config.queue.prefix);
       // The search would find them if they were there: the logs and Redis are not empty.
