@@ -35,11 +35,10 @@ export interface RunnerWorker {
 /**
  * A worker on the runner's job path, wired as `apps/worker`'s `startWorker` wires it (a plain Redis client
  * for retry tracking and fleet stats, BullMQ's connection for tool results too; per-process metrics on
- * every outcome), with
- * the agent replaced by a simulated job that does what a job does minus the network: one upstream
- * request timed into the duration histogram, one mutating tool call recorded for reruns by the tools'
- * own `recordedSideEffect` (a rerun looks the record up first; every run stores it), one log line for
- * the agent's turn.
+ * every outcome), with the agent replaced by a simulated job that does what a job does minus the
+ * network: one upstream request timed into the duration histogram, one mutating tool call recorded for
+ * reruns by the tools' own `recordedSideEffect` (a rerun looks the record up first; every run stores
+ * it), one log line for the agent's turn.
  */
 export function startRunnerWorker(options: RunnerWorkerOptions): RunnerWorker {
   const { config, metrics, job } = options;
