@@ -171,7 +171,7 @@ describe('createAgentWorker: the job level', () => {
     expect(new Set(startedInTurn).size).toBe(ids.length);
   });
 
-  it('completes a clean first run storing no timeline, only its count; ops see its start and end', async () => {
+  it('completes a clean first run storing no timeline, counted by BullMQ; ops see its start and end', async () => {
     const { run, queue, tracker, prefix } = await setup(async () => 'done');
     const { completed, value, record, job } = await run('job-ok');
     expect(completed).toBe(true);
@@ -200,7 +200,7 @@ describe('createAgentWorker: the job level', () => {
       return 'done';
     });
     // A first job with a retry loads the scripts (a script's first call may go out twice: EVALSHA, then
-    // EVAL). A clean run would not: its count is a plain HINCRBY.
+    // EVAL). A clean run would not: it writes no timeline.
     await run('job-warm-up');
     const { record } = await run('job-one-write');
     // The write that carries the run's timeline entries carries BullMQ's moveToFinished too: two scripts
@@ -224,10 +224,9 @@ describe('createAgentWorker: the job level', () => {
     writes = recordWrites((await worker.client) as unknown as Redis);
     const { completed } = await run('job-one-turn');
     expect(completed).toBe(true);
-    // The record, the run's count and BullMQ's moveToFinished (a script): one write.
+    // The record and BullMQ's moveToFinished (a script, which also counts the completion): one write.
     const record = writes.filter((write) => write.includes(`${prefix}:record:job-one-turn`));
     expect(record).toHaveLength(1);
-    expect(record[0]).toMatch(/\r\nhincrby\r\n/i);
     expect(record[0]).toMatch(/\r\nevalsha\r\n/i);
     expect(await new FleetStats(redis, prefix).jobsTotal()).toMatchObject({ completed: 2 });
   });

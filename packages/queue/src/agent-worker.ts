@@ -8,7 +8,14 @@ import {
   type RetryEvent,
   type RetryPolicy,
 } from '@runner/retry';
-import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
+import {
+  type ConnectionOptions,
+  DelayedError,
+  type Job,
+  MetricsTime,
+  UnrecoverableError,
+  Worker,
+} from 'bullmq';
 import { type AgentJobData, parseAgentJobData } from './agent-job.ts';
 import { agentQueueName } from './agent-queue.ts';
 import { recordCompletedRun } from './completed-run.ts';
@@ -104,7 +111,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
   const tracker = new RetryTracker(options.redis, options.prefix);
   const stats = new FleetStats(options.redis, options.prefix);
   /** Counts an outcome fleet-wide (Redis) and for this process (the hook). */
-  const outcome = (what: JobOutcome, reason?: string): Promise<void> => {
+  const outcome = (what: Exclude<JobOutcome, 'completed'>, reason?: string): Promise<void> => {
     options.onOutcome?.(what, reason);
     return stats.countJob(what);
   };
@@ -220,19 +227,18 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
         logger,
       });
       append({ kind: 'job_completed', layer: 'job', target: 'agent' });
+      // Counted fleet-wide by BullMQ's metrics as it completes the job (`FleetStats.jobsTotal`).
       options.onOutcome?.('completed');
+      // Taken either way: left in `unwritten`, the `finally` below would write them after all.
+      const entries = takeUnwritten();
       // A job's first run that met no retry leaves no timeline: BullMQ's job already holds when it started
       // and finished, and ops show those two entries from it (`QueueInspector.job`). Stored, such a
       // timeline would outlive the job (kept 7 days) by weeks, one key per job.
-      const clean = run === 1 && !wroteEntries;
-      // Taken either way: left in `unwritten`, the `finally` below would write them after all.
-      const entries = takeUnwritten();
-      if (client) {
+      if (client && (run > 1 || wroteEntries)) {
         recordCompletedRun(client, {
           timelineKey: tracker.timelineKey(jobId),
-          jobsTotalKey: stats.jobsTotalKey(),
           ttlMs: tracker.ttlMs,
-          entries: clean ? [] : entries,
+          entries,
         }).catch(trackingFailed);
       }
       return result;
@@ -336,6 +342,9 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<AgentJobD
     // tracking. BullMQ's default (1) fails a job whose worker died twice, with no record for ops.
     maxStalledCount: maxRuns,
     stalledInterval: options.stalledIntervalMs ?? defaultAgentWorkerOptions.stalledIntervalMs,
+    // Counts completed jobs inside BullMQ's own completion script, per minute for the week that completed
+    // jobs are kept: the fleet's `completed` total without a command of ours per job.
+    metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
     settings: {
       backoffStrategy: (attemptsMade, _type, err) =>
         err instanceof JobRequeueError

@@ -1,3 +1,4 @@
+import { agentQueueName } from './agent-queue.ts';
 import type { RedisClient } from './redis-client.ts';
 
 export type JobOutcome = 'completed' | 'failed' | 'requeued' | 'delayed' | 'dead_lettered';
@@ -43,13 +44,19 @@ export class FleetStats {
       .exec();
   }
 
-  async countJob(outcome: JobOutcome): Promise<void> {
+  /** Counts an outcome other than `completed`, which BullMQ's metrics count (`jobsTotal`). */
+  async countJob(outcome: Exclude<JobOutcome, 'completed'>): Promise<void> {
     await this.redis.hincrby(this.jobsTotalKey(), outcome, 1);
   }
 
   /** The hash of job outcome counts, by outcome. */
   jobsTotalKey(): string {
     return `${this.prefix}:stats:jobs-total`;
+  }
+
+  /** BullMQ's metrics of completed jobs (`count`, and a list of counts per minute), which workers keep. */
+  completedMetricsKey(): string {
+    return `${this.prefix}:${agentQueueName}:metrics:completed`;
   }
 
   async reportCircuit(report: CircuitReport): Promise<void> {
@@ -65,10 +72,18 @@ export class FleetStats {
     });
   }
 
+  /**
+   * Job outcomes since the stats began. `completed` is BullMQ's count, kept in its completion script by
+   * every worker (`createAgentWorker` turns its metrics on), plus the completions that workers of an
+   * earlier version counted in the hash themselves.
+   */
   async jobsTotal(): Promise<Record<JobOutcome, number>> {
-    const hash = await this.redis.hgetall(this.jobsTotalKey());
+    const [hash, bullCompleted] = await Promise.all([
+      this.redis.hgetall(this.jobsTotalKey()),
+      this.redis.hget(this.completedMetricsKey(), 'count'),
+    ]);
     return {
-      completed: Number(hash.completed ?? 0),
+      completed: Number(hash.completed ?? 0) + Number(bullCompleted ?? 0),
       failed: Number(hash.failed ?? 0),
       requeued: Number(hash.requeued ?? 0),
       delayed: Number(hash.delayed ?? 0),

@@ -122,6 +122,7 @@ describe('the runner on a three-master Redis Cluster', () => {
         expect(new Set(slots.map(Number))).toEqual(new Set([slot]));
         const kinds = [
           `${prefix}:agent-jobs:completed`,
+          `${prefix}:agent-jobs:metrics:completed`,
           `${prefix}:delivery:${deliveryId}`,
           `${prefix}:job:retry:${deliveryId}`,
           `${prefix}:job:retry:${deliveryId}:timeline`,
