@@ -1,4 +1,4 @@
-import type { Logger } from '@runner/retry';
+import { type Logger, sleep } from '@runner/retry';
 import type { RedisOptions } from 'ioredis';
 import {
   connectionFailures,
@@ -106,7 +106,7 @@ export async function closeRedis(redis: RedisClient): Promise<void> {
   while (redis.autoPipelineQueueSize > 0 && Date.now() < flushBy) {
     // ioredis has no event for it; the queue goes out in the next check phase, or once the pipeline in
     // flight is answered.
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    await sleep(1);
   }
   try {
     await redis.quit();
